@@ -1,0 +1,143 @@
+/**
+ * The registry of every API we serve: one schema per API, keyed by Kafka api key.
+ * `validVersions` of each schema is exactly the range we advertise in ApiVersions.
+ */
+import type { ApiSchema } from './types.js';
+import { produceSchema } from './produce.js';
+import { fetchSchema } from './fetch.js';
+import { listOffsetsSchema } from './list-offsets.js';
+import { metadataSchema } from './metadata.js';
+import { offsetCommitSchema } from './offset-commit.js';
+import { offsetFetchSchema } from './offset-fetch.js';
+import { findCoordinatorSchema } from './find-coordinator.js';
+import { joinGroupSchema } from './join-group.js';
+import { heartbeatSchema } from './heartbeat.js';
+import { leaveGroupSchema } from './leave-group.js';
+import { syncGroupSchema } from './sync-group.js';
+import { describeGroupsSchema } from './describe-groups.js';
+import { listGroupsSchema } from './list-groups.js';
+import { saslHandshakeSchema } from './sasl-handshake.js';
+import { apiVersionsSchema } from './api-versions.js';
+import { createTopicsSchema } from './create-topics.js';
+import { deleteTopicsSchema } from './delete-topics.js';
+import { deleteRecordsSchema } from './delete-records.js';
+import { initProducerIdSchema } from './init-producer-id.js';
+import { addPartitionsToTxnSchema } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnSchema } from './add-offsets-to-txn.js';
+import { endTxnSchema } from './end-txn.js';
+import { txnOffsetCommitSchema } from './txn-offset-commit.js';
+import { describeConfigsSchema } from './describe-configs.js';
+import { alterConfigsSchema } from './alter-configs.js';
+import { saslAuthenticateSchema } from './sasl-authenticate.js';
+import { createPartitionsSchema } from './create-partitions.js';
+import { deleteGroupsSchema } from './delete-groups.js';
+import { offsetDeleteSchema } from './offset-delete.js';
+
+export type * from './types.js';
+export {
+  produceSchema,
+  fetchSchema,
+  listOffsetsSchema,
+  metadataSchema,
+  offsetCommitSchema,
+  offsetFetchSchema,
+  findCoordinatorSchema,
+  joinGroupSchema,
+  heartbeatSchema,
+  leaveGroupSchema,
+  syncGroupSchema,
+  describeGroupsSchema,
+  listGroupsSchema,
+  saslHandshakeSchema,
+  apiVersionsSchema,
+  createTopicsSchema,
+  deleteTopicsSchema,
+  deleteRecordsSchema,
+  initProducerIdSchema,
+  addPartitionsToTxnSchema,
+  addOffsetsToTxnSchema,
+  endTxnSchema,
+  txnOffsetCommitSchema,
+  describeConfigsSchema,
+  alterConfigsSchema,
+  saslAuthenticateSchema,
+  createPartitionsSchema,
+  deleteGroupsSchema,
+  offsetDeleteSchema,
+};
+
+/** Kafka api keys of the APIs we serve, by Kafka name. */
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
+  SaslHandshake: 17,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+  DeleteRecords: 21,
+  InitProducerId: 22,
+  AddPartitionsToTxn: 24,
+  AddOffsetsToTxn: 25,
+  EndTxn: 26,
+  TxnOffsetCommit: 28,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  SaslAuthenticate: 36,
+  CreatePartitions: 37,
+  DeleteGroups: 42,
+  OffsetDelete: 47,
+} as const;
+
+export type ApiKeyName = keyof typeof ApiKey;
+export type ApiKeyValue = (typeof ApiKey)[ApiKeyName];
+
+/** Every served API, in api-key order, with its literal schema type kept. */
+export const allApiSchemas = [
+  produceSchema,
+  fetchSchema,
+  listOffsetsSchema,
+  metadataSchema,
+  offsetCommitSchema,
+  offsetFetchSchema,
+  findCoordinatorSchema,
+  joinGroupSchema,
+  heartbeatSchema,
+  leaveGroupSchema,
+  syncGroupSchema,
+  describeGroupsSchema,
+  listGroupsSchema,
+  saslHandshakeSchema,
+  apiVersionsSchema,
+  createTopicsSchema,
+  deleteTopicsSchema,
+  deleteRecordsSchema,
+  initProducerIdSchema,
+  addPartitionsToTxnSchema,
+  addOffsetsToTxnSchema,
+  endTxnSchema,
+  txnOffsetCommitSchema,
+  describeConfigsSchema,
+  alterConfigsSchema,
+  saslAuthenticateSchema,
+  createPartitionsSchema,
+  deleteGroupsSchema,
+  offsetDeleteSchema,
+] as const;
+
+/** The literal schema type of one api key, e.g. `ApiSchemaFor<0>` is `typeof produceSchema`. */
+export type ApiSchemaFor<K extends number> = Extract<(typeof allApiSchemas)[number], { apiKey: K }>;
+
+export const apiSchemas: ReadonlyMap<number, ApiSchema> = new Map<number, ApiSchema>(
+  allApiSchemas.map((schema): [number, ApiSchema] => [schema.apiKey, schema]),
+);

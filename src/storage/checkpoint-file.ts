@@ -1,0 +1,99 @@
+/**
+ * Checkpoint files written atomically: write a temp file, fsync it, rename it over the old one,
+ * fsync the directory. A crash leaves either the old file or the new one, never a torn one.
+ *
+ * Offset checkpoints use Kafka's text layout so an operator can read them:
+ *   0              (format version)
+ *   <entry count>
+ *   <topic> <partition> <offset>
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const CHECKPOINT_FORMAT_VERSION = 0;
+
+export function fsyncDirectory(directory: string): void {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFileAtomically(path: string, contents: string | Buffer): void {
+  const temporaryPath = `${path}.tmp`;
+  const fd = openSync(temporaryPath, 'w');
+  try {
+    writeSync(fd, typeof contents === 'string' ? Buffer.from(contents) : contents);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporaryPath, path);
+  fsyncDirectory(dirname(path));
+}
+
+export interface PartitionKey {
+  topic: string;
+  partition: number;
+}
+
+export class CheckpointFormatError extends Error {
+  constructor(path: string, detail: string) {
+    super(`checkpoint file ${path} is malformed: ${detail}`);
+    this.name = 'CheckpointFormatError';
+  }
+}
+
+/** A `topic partition offset` map persisted atomically. */
+export class OffsetCheckpointFile {
+  constructor(readonly path: string) {}
+
+  write(offsets: ReadonlyMap<string, number>): void {
+    const lines = [String(CHECKPOINT_FORMAT_VERSION), String(offsets.size)];
+    for (const [name, offset] of offsets) {
+      const { topic, partition } = parsePartitionName(name);
+      lines.push(`${topic} ${partition} ${offset}`);
+    }
+    writeFileAtomically(this.path, `${lines.join('\n')}\n`);
+  }
+
+  /** Reads the checkpoint; a missing file is an empty map. */
+  read(): Map<string, number> {
+    const offsets = new Map<string, number>();
+    if (!existsSync(this.path)) return offsets;
+    const lines = readFileSync(this.path, 'utf8').split('\n').filter((line) => line.length > 0);
+    if (lines[0] !== String(CHECKPOINT_FORMAT_VERSION)) {
+      throw new CheckpointFormatError(this.path, `unknown version line ${JSON.stringify(lines[0])}`);
+    }
+    const count = Number(lines[1]);
+    if (!Number.isInteger(count) || count !== lines.length - 2) {
+      throw new CheckpointFormatError(this.path, `expected ${lines[1]} entries, found ${lines.length - 2}`);
+    }
+    for (const line of lines.slice(2)) {
+      const parts = line.split(' ');
+      const partition = Number(parts[1]);
+      const offset = Number(parts[2]);
+      if (parts.length !== 3 || !Number.isInteger(partition) || !Number.isSafeInteger(offset)) {
+        throw new CheckpointFormatError(this.path, `bad entry ${JSON.stringify(line)}`);
+      }
+      offsets.set(partitionName(parts[0]!, partition), offset);
+    }
+    return offsets;
+  }
+}
+
+/** `<topic>-<partition>`: Kafka's partition directory name. */
+export function partitionName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export function parsePartitionName(name: string): PartitionKey {
+  const dash = name.lastIndexOf('-');
+  const partition = Number(name.slice(dash + 1));
+  if (dash <= 0 || !Number.isInteger(partition) || partition < 0) {
+    throw new Error(`not a partition name: ${name}`);
+  }
+  return { topic: name.slice(0, dash), partition };
+}

@@ -1,0 +1,500 @@
+/**
+ * The log of one partition replica: an ordered list of segments, the last one active.
+ *
+ * Appends take validated record batches as bytes, assign offsets in place and write them with
+ * one pwrite; nothing is fsynced until `flush()`, which group-commits (see GroupCommit).
+ * Reads return whole batches as bytes. The log also owns roll, retention, truncation,
+ * DeleteRecords (log start offset) and recovery on open.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import {
+  readBaseTimestamp,
+  readLastOffsetDelta,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateBatch,
+} from '../protocol/records/batch.js';
+import { decodeRecordBatch } from '../protocol/records/records.js';
+import { canDecompress } from '../protocol/records/compression.js';
+import { Attribute, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
+import type { Clock } from '../runtime/clock.js';
+import { GroupCommit, scheduleOnNextTurn, type Scheduler } from './group-commit.js';
+import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
+
+export interface PartitionLogOptions {
+  directory: string;
+  config: LogConfig;
+  clock: Clock;
+  /** Offset up to which the log is known to be flushed (from the recovery checkpoint). */
+  recoveryPoint?: number;
+  /** Log start offset from its checkpoint (DeleteRecords moves it inside a segment). */
+  logStartOffset?: number;
+  /** The data dir was shut down cleanly: trust everything, check indexes only. */
+  cleanShutdown?: boolean;
+  /** When group-commit rounds start; tests inject a synchronous or manual scheduler. */
+  scheduler?: Scheduler;
+  log?: (message: string) => void;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time written into the batches under LogAppendTime, else -1. */
+  logAppendTimeMs: number;
+  sizeBytes: number;
+}
+
+export interface LogReadResult {
+  /** Whole record batches; empty when nothing is available. */
+  records: Buffer;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+export interface TimestampLookup {
+  offset: number;
+  timestampMs: number;
+}
+
+export interface RecoverySummary {
+  segmentsRecovered: number;
+  segmentsWithRebuiltIndexes: number;
+  truncatedBytes: number;
+  segmentsDeleted: number;
+}
+
+export class PartitionLog {
+  readonly directory: string;
+  config: LogConfig;
+  private segments: LogSegment[] = [];
+  private startOffset: number;
+  private durableOffset: number;
+  private readonly groupCommit: GroupCommit;
+  private failure: Error | null = null;
+  private closed = false;
+  private readonly clock: Clock;
+  private readonly logLine: (message: string) => void;
+  readonly recovery: RecoverySummary = { segmentsRecovered: 0, segmentsWithRebuiltIndexes: 0, truncatedBytes: 0, segmentsDeleted: 0 };
+
+  private constructor(options: PartitionLogOptions) {
+    this.directory = options.directory;
+    this.config = options.config;
+    this.clock = options.clock;
+    this.logLine = options.log ?? (() => {});
+    this.startOffset = options.logStartOffset ?? 0;
+    this.durableOffset = options.recoveryPoint ?? 0;
+    this.groupCommit = new GroupCommit(() => this.flushOnce(), options.scheduler ?? scheduleOnNextTurn);
+  }
+
+  /** Opens (creating if needed) and recovers the log in `options.directory`. */
+  static open(options: PartitionLogOptions): PartitionLog {
+    mkdirSync(options.directory, { recursive: true });
+    const log = new PartitionLog(options);
+    log.loadSegments(options.cleanShutdown ?? false);
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  /** Every offset below this is fdatasynced (Kafka's recovery point). */
+  get recoveryPoint(): number {
+    return this.durableOffset;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  get flushRounds(): number {
+    return this.groupCommit.roundsCompleted;
+  }
+
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private get segmentOptions(): SegmentOptions {
+    return {
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
+    };
+  }
+
+  // ---- append -------------------------------------------------------------------------
+
+  /**
+   * Validates client batches in `records`, assigns offsets from the log end offset, stamps the
+   * leader epoch (and LogAppendTime when configured) in place, and appends them. All batches
+   * are validated before any is written. Throws KafkaError for invalid input.
+   */
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult {
+    this.checkWritable();
+    const end = records.length;
+    const options = { maxBatchSizeBytes: this.config.maxMessageBytes, requireKeys: isCompacted(this.config), allowControlBatches: false };
+    let position = 0;
+    while (position < end) position += validateBatch(records, position, end, options).sizeBytes;
+    if (end === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'produce request holds no record batch');
+    return this.assignAndAppend(records, leaderEpoch);
+  }
+
+  /** Appends broker-built batches (control records, internal topics); still assigns offsets. */
+  appendInternal(records: Buffer, leaderEpoch: number): AppendResult {
+    this.checkWritable();
+    return this.assignAndAppend(records, leaderEpoch);
+  }
+
+  private assignAndAppend(records: Buffer, leaderEpoch: number): AppendResult {
+    const baseOffset = this.logEndOffset;
+    const logAppendTimeMs = this.config.messageTimestampType === 'LogAppendTime' ? this.clock.nowMs() : -1;
+    let nextOffset = baseOffset;
+    let position = 0;
+    while (position < records.length) {
+      setBaseOffset(records, position, nextOffset);
+      setPartitionLeaderEpoch(records, position, leaderEpoch);
+      if (logAppendTimeMs >= 0) setLogAppendTime(records, position, logAppendTimeMs);
+      nextOffset += readLastOffsetDelta(records, position) + 1;
+      position += LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
+    }
+    this.maybeRoll(records.length, nextOffset - 1);
+    this.activeSegment.append(records, 0, records.length, this.clock.nowMs());
+    return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, sizeBytes: records.length };
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.directory} is closed`);
+    if (this.failure !== null) {
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.directory} is offline after a storage error: ${this.failure.message}`);
+    }
+  }
+
+  // ---- roll and flush -----------------------------------------------------------------
+
+  private maybeRoll(appendSizeBytes: number, lastOffset: number): void {
+    const active = this.activeSegment;
+    if (active.isEmpty) return;
+    const nowMs = this.clock.nowMs();
+    const tooBig = active.sizeBytes + appendSizeBytes > this.config.segmentBytes;
+    const tooOld = active.firstAppendMs !== null && nowMs - active.firstAppendMs >= this.config.segmentMs;
+    if (tooBig || tooOld || active.isIndexFull || !active.canHold(lastOffset, appendSizeBytes)) this.roll();
+  }
+
+  /** Starts a new active segment at the log end offset. */
+  roll(): void {
+    const active = this.activeSegment;
+    if (active.isEmpty) return;
+    active.offsetIndex.writePending();
+    active.timeIndex.writePending();
+    this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
+  }
+
+  /** Group-committed flush; resolves with the durable offset covering earlier appends. */
+  flush(): Promise<number> {
+    return this.groupCommit.flush();
+  }
+
+  /**
+   * Resolves when appends up to `offset` may be acknowledged: under the `always` policy after
+   * the covering fsync, otherwise at once.
+   */
+  async waitForDurability(offset: number): Promise<void> {
+    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableOffset) return;
+    await this.flush();
+  }
+
+  private async flushOnce(): Promise<number> {
+    const target = this.logEndOffset;
+    const dirty = this.segments.filter((segment) => segment.hasUnflushedBytes);
+    try {
+      await Promise.all(dirty.map((segment) => flushSegment(segment)));
+    } catch (error) {
+      // After a failed fsync the page cache may have dropped our writes: never ack again.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.logLine(`log ${this.directory} failed to flush and is now offline: ${this.failure.message}`);
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    }
+    if (target > this.durableOffset) this.durableOffset = target;
+    return this.durableOffset;
+  }
+
+  // ---- read ---------------------------------------------------------------------------
+
+  /**
+   * Reads whole batches starting at the batch that holds `fetchOffset`, up to `maxBytes` (at
+   * least one batch when `minOneBatch`), none at or past `maxOffsetExclusive` (the high
+   * watermark for consumers). Throws OFFSET_OUT_OF_RANGE outside [logStartOffset, logEndOffset].
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffsetExclusive = this.logEndOffset, minOneBatch = true): LogReadResult {
+    if (fetchOffset < this.startOffset || fetchOffset > this.logEndOffset) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${fetchOffset} is outside [${this.startOffset}, ${this.logEndOffset}] of ${this.directory}`,
+      );
+    }
+    const empty: LogReadResult = { records: Buffer.alloc(0), logStartOffset: this.startOffset, logEndOffset: this.logEndOffset };
+    if (fetchOffset >= maxOffsetExclusive) return empty;
+    for (let index = this.segmentIndexFor(fetchOffset); index < this.segments.length; index++) {
+      const segment = this.segments[index]!;
+      const bytes = segment.read(Math.max(fetchOffset, segment.baseOffset), maxBytes, maxOffsetExclusive, minOneBatch);
+      if (bytes !== null && bytes.length > 0) return { ...empty, records: bytes };
+    }
+    return empty;
+  }
+
+  /** Index of the last segment whose base offset is <= offset (0 if none). */
+  private segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (this.segments[middle]!.baseOffset <= offset) {
+        found = middle;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The first offset whose record timestamp is >= `timestampMs` (ListOffsets by time), or null
+   * if every record is older. Decodes only the one batch that holds the answer.
+   */
+  offsetForTimestamp(timestampMs: number): TimestampLookup | null {
+    for (const segment of this.segments) {
+      if (segment.maxTimestampMs < timestampMs) continue;
+      const location = segment.findByTimestamp(timestampMs);
+      if (location === null) continue;
+      const bytes = segment.readBytes(location.position, location.sizeBytes);
+      return this.firstRecordAtOrAfter(bytes, timestampMs, location.baseOffset, location.maxTimestampMs);
+    }
+    return null;
+  }
+
+  private firstRecordAtOrAfter(batch: Buffer, timestampMs: number, baseOffset: number, maxTimestampMs: number): TimestampLookup {
+    const attributes = batch.readInt16BE(21);
+    const logAppendTime = (attributes & Attribute.TIMESTAMP_TYPE_LOG_APPEND) !== 0;
+    if (logAppendTime || !canDecompress(attributes & Attribute.COMPRESSION_MASK)) {
+      return { offset: Math.max(baseOffset, this.startOffset), timestampMs: logAppendTime ? maxTimestampMs : readBaseTimestamp(batch, 0) };
+    }
+    for (const record of decodeRecordBatch(batch).records) {
+      if (record.timestampMs >= timestampMs && record.offset >= this.startOffset) {
+        return { offset: record.offset, timestampMs: record.timestampMs };
+      }
+    }
+    return { offset: baseOffset, timestampMs: maxTimestampMs };
+  }
+
+  /** The offset and timestamp of the record with the largest timestamp (ListOffsets -3). */
+  maxTimestamp(): TimestampLookup | null {
+    let best: TimestampLookup | null = null;
+    for (const segment of this.segments) {
+      if (segment.maxTimestampMs >= 0 && (best === null || segment.maxTimestampMs > best.timestampMs)) {
+        best = { offset: segment.offsetOfMaxTimestamp, timestampMs: segment.maxTimestampMs };
+      }
+    }
+    return best;
+  }
+
+  // ---- truncation, log start offset, retention ----------------------------------------
+
+  /**
+   * Removes every record at or above `offset` (replication truncates a diverged follower).
+   * A batch that straddles `offset` goes whole. Waits for a running flush first.
+   */
+  async truncateTo(offset: number): Promise<void> {
+    await this.groupCommit.idle();
+    if (offset >= this.logEndOffset) return;
+    while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
+      this.segments.pop()!.delete();
+    }
+    const active = this.activeSegment;
+    if (active.baseOffset >= offset) {
+      this.segments.pop()!.delete();
+      this.segments.push(LogSegment.create(this.directory, Math.max(offset, this.startOffset), this.segmentOptions));
+    } else {
+      active.truncateTo(offset);
+    }
+    if (this.durableOffset > this.logEndOffset) this.durableOffset = this.logEndOffset;
+    if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset forward to `offset` (at most the log end offset)
+   * and deletes the segments wholly below it. Returns the new log start offset.
+   */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    if (offset > this.logEndOffset) {
+      throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete records before ${offset}: log end offset is ${this.logEndOffset}`);
+    }
+    if (offset <= this.startOffset) return this.startOffset;
+    this.startOffset = offset;
+    if (offset === this.logEndOffset) this.roll();
+    await this.deleteSegmentsWhile((_segment, next) => next !== undefined && next.baseOffset <= this.startOffset);
+    return this.startOffset;
+  }
+
+  /**
+   * Deletes closed segments past retention.ms or beyond retention.bytes (never the active one)
+   * and moves the log start offset up. Returns the number of segments deleted.
+   */
+  async applyRetention(): Promise<number> {
+    if (!hasDeleteRetention(this.config)) return 0;
+    const nowMs = this.clock.nowMs();
+    const { retentionMs, retentionBytes } = this.config;
+    let bytesOverLimit = retentionBytes < 0 ? 0 : this.sizeBytes - retentionBytes;
+    return this.deleteSegmentsWhile((segment, next) => {
+      if (next === undefined) return false;
+      const expired = retentionMs >= 0 && segment.maxTimestampMs >= 0 && nowMs - segment.maxTimestampMs > retentionMs;
+      const oversize = bytesOverLimit >= segment.sizeBytes;
+      if (!expired && !oversize) return false;
+      bytesOverLimit -= segment.sizeBytes;
+      return true;
+    });
+  }
+
+  /** Deletes leading segments while `shouldDelete(segment, nextSegment)`; never the active one. */
+  private async deleteSegmentsWhile(shouldDelete: (segment: LogSegment, next: LogSegment | undefined) => boolean): Promise<number> {
+    await this.groupCommit.idle();
+    let deleted = 0;
+    while (this.segments.length > 1 && shouldDelete(this.segments[0]!, this.segments[1])) {
+      this.segments.shift()!.delete();
+      deleted++;
+    }
+    if (this.segments[0]!.baseOffset > this.startOffset) this.startOffset = this.segments[0]!.baseOffset;
+    return deleted;
+  }
+
+  // ---- open, recovery, close ----------------------------------------------------------
+
+  private loadSegments(cleanShutdown: boolean): void {
+    const baseOffsets = this.listSegmentFiles();
+    const maxBatchSizeBytes = Math.max(this.config.maxMessageBytes, this.config.segmentBytes);
+    for (let index = 0; index < baseOffsets.length; index++) {
+      const segment = LogSegment.open(this.directory, baseOffsets[index]!, this.segmentOptions);
+      const nextBase = baseOffsets[index + 1];
+      const belowRecoveryPoint = cleanShutdown || (nextBase !== undefined && nextBase <= this.durableOffset);
+      const previous = this.segments[this.segments.length - 1];
+      if (previous !== undefined && segment.baseOffset < previous.nextOffset) {
+        this.logLine(`log ${this.directory}: segment ${segment.baseOffset} overlaps its predecessor; deleting it and later segments`);
+        this.deleteSegmentFiles(segment, baseOffsets.slice(index + 1));
+        break;
+      }
+      this.segments.push(segment);
+      if (belowRecoveryPoint) {
+        if (segment.loadIndexes(maxBatchSizeBytes)) this.recovery.segmentsWithRebuiltIndexes++;
+        continue;
+      }
+      if (this.recoverSegment(segment, maxBatchSizeBytes)) {
+        this.deleteSegmentFiles(null, baseOffsets.slice(index + 1));
+        break;
+      }
+    }
+    this.finishLoading();
+  }
+
+  /** Full scan of one segment; returns true if its tail was cut (later segments must go). */
+  private recoverSegment(segment: LogSegment, maxBatchSizeBytes: number): boolean {
+    const result = segment.recover(maxBatchSizeBytes);
+    this.recovery.segmentsRecovered++;
+    if (result.truncatedBytes === 0) return false;
+    this.recovery.truncatedBytes += result.truncatedBytes;
+    this.logLine(`log ${this.directory}: truncated ${result.truncatedBytes} bytes of segment ${segment.baseOffset}: ${result.reason}`);
+    return true;
+  }
+
+  private deleteSegmentFiles(opened: LogSegment | null, laterBaseOffsets: readonly number[]): void {
+    if (opened !== null) {
+      opened.delete();
+      this.recovery.segmentsDeleted++;
+    }
+    for (const baseOffset of laterBaseOffsets) {
+      LogSegment.open(this.directory, baseOffset, this.segmentOptions).delete();
+      this.recovery.segmentsDeleted++;
+    }
+  }
+
+  private finishLoading(): void {
+    if (this.segments.length === 0) {
+      this.segments.push(LogSegment.create(this.directory, this.startOffset, this.segmentOptions));
+    }
+    // Recovered data is verified but maybe not on disk yet: make it durable before serving.
+    for (const segment of this.segments) {
+      if (segment.hasUnflushedBytes) segment.flushSync();
+    }
+    this.durableOffset = this.logEndOffset;
+    if (this.startOffset < this.segments[0]!.baseOffset) this.startOffset = this.segments[0]!.baseOffset;
+    if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
+  }
+
+  /** Base offsets of the `.log` files, sorted; removes leftovers of interrupted operations. */
+  private listSegmentFiles(): number[] {
+    const baseOffsets: number[] = [];
+    const names = readdirSync(this.directory);
+    const logs = new Set(names.filter((name) => name.endsWith(LOG_SUFFIX)).map((name) => name.slice(0, -LOG_SUFFIX.length)));
+    for (const name of names) {
+      if (name.endsWith(LOG_SUFFIX)) {
+        const baseOffset = Number(name.slice(0, -LOG_SUFFIX.length));
+        if (Number.isSafeInteger(baseOffset) && baseOffset >= 0) baseOffsets.push(baseOffset);
+      } else if (name.endsWith('.tmp') || isOrphanIndex(name, logs)) {
+        rmSync(join(this.directory, name), { force: true });
+      }
+    }
+    return baseOffsets.sort((a, b) => a - b);
+  }
+
+  /** Flushes everything, syncs the indexes and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.failure === null) await this.flush();
+    await this.groupCommit.idle();
+    this.closed = true;
+    for (const segment of this.segments) {
+      if (this.failure === null) segment.syncIndexes();
+      segment.close();
+    }
+  }
+
+  /** Closes without flushing and removes the directory (topic deletion). */
+  async deleteAll(): Promise<void> {
+    await this.groupCommit.idle();
+    this.closed = true;
+    for (const segment of this.segments) segment.close();
+    if (existsSync(this.directory)) rmSync(this.directory, { recursive: true, force: true });
+  }
+}
+
+function isOrphanIndex(name: string, logs: ReadonlySet<string>): boolean {
+  for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    if (name.endsWith(suffix)) return !logs.has(name.slice(0, -suffix.length));
+  }
+  return false;
+}
+
+function flushSegment(segment: LogSegment): Promise<void> {
+  return new Promise((resolve, reject) => {
+    segment.flush((error) => (error ? reject(error) : resolve()));
+  });
+}
+

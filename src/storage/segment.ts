@@ -1,0 +1,427 @@
+/**
+ * One log segment: `<baseOffset>.log` holding record batches exactly as on the wire, with its
+ * sparse `.index` (relative offset -> position) and `.timeindex` (timestamp -> relative offset).
+ * The segment knows positions and offsets; policy (when to roll, retention) lives in the log.
+ */
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { KafkaError } from '../protocol/errors.js';
+import {
+  BASE_OFFSET_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD_BYTES,
+  MAX_TIMESTAMP_OFFSET,
+  RECORDS_OFFSET,
+} from '../protocol/records/layout.js';
+import { checkBatchFrame } from '../protocol/records/batch.js';
+import { readInt64 } from '../protocol/records/int64.js';
+import { FileWindow, readFully } from './file-window.js';
+import { offsetIndexCodec, SparseIndex, timeIndexCodec } from './sparse-index.js';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+
+/** Relative offsets and positions are u32 in the index files. */
+export const MAX_RELATIVE_OFFSET = 0xffff_ffff;
+export const MAX_SEGMENT_POSITION = 0x7fff_ffff;
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+export interface SegmentOptions {
+  indexIntervalBytes: number;
+  maxIndexEntries: number;
+}
+
+/** Where a batch sits: its file position, size and offsets. */
+export interface BatchLocation {
+  position: number;
+  sizeBytes: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestampMs: number;
+}
+
+export interface RecoveryResult {
+  truncatedBytes: number;
+  reason: string | null;
+}
+
+export class LogSegment {
+  readonly logPath: string;
+  readonly offsetIndex: SparseIndex;
+  readonly timeIndex: SparseIndex;
+  /** Bytes of valid batches in the `.log` file. */
+  sizeBytes = 0;
+  /** Last offset + 1, or the base offset while empty. */
+  nextOffset: number;
+  maxTimestampMs = -1;
+  offsetOfMaxTimestamp = -1;
+  /** Wall time of the first append (segment.ms rolls from it); null while empty. */
+  firstAppendMs: number | null = null;
+  /** Appends since the last fdatasync of this segment. */
+  hasUnflushedBytes = false;
+  private bytesSinceLastIndexEntry = 0;
+  private readonly window: FileWindow;
+  private readonly fd: number;
+
+  private constructor(
+    readonly directory: string,
+    readonly baseOffset: number,
+    private readonly options: SegmentOptions,
+    truncateFiles: boolean,
+  ) {
+    this.logPath = join(directory, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.fd = openSync(this.logPath, truncateFiles || !existsSync(this.logPath) ? 'w+' : 'r+');
+    this.window = new FileWindow(this.fd);
+    this.nextOffset = baseOffset;
+    const indexPath = join(directory, segmentFileName(baseOffset, INDEX_SUFFIX));
+    const timeIndexPath = join(directory, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    this.offsetIndex = new SparseIndex(indexPath, offsetIndexCodec, options.maxIndexEntries);
+    this.timeIndex = new SparseIndex(timeIndexPath, timeIndexCodec, options.maxIndexEntries);
+    if (truncateFiles) {
+      this.offsetIndex.resetFile();
+      this.timeIndex.resetFile();
+    }
+  }
+
+  /** A new, empty segment (any files left at that name are emptied). */
+  static create(directory: string, baseOffset: number, options: SegmentOptions): LogSegment {
+    return new LogSegment(directory, baseOffset, options, true);
+  }
+
+  /** Opens existing files; call `recover()` or `loadIndexes()` before use. */
+  static open(directory: string, baseOffset: number, options: SegmentOptions): LogSegment {
+    const segment = new LogSegment(directory, baseOffset, options, false);
+    segment.sizeBytes = fstatSync(segment.fd).size;
+    return segment;
+  }
+
+  get isEmpty(): boolean {
+    return this.sizeBytes === 0;
+  }
+
+  get isIndexFull(): boolean {
+    return this.offsetIndex.isFull || this.timeIndex.isFull;
+  }
+
+  /** Whether a batch ending at `lastOffset` and `sizeBytes` long still fits this segment's index formats. */
+  canHold(lastOffset: number, sizeBytes: number): boolean {
+    return lastOffset - this.baseOffset <= MAX_RELATIVE_OFFSET && this.sizeBytes + sizeBytes <= MAX_SEGMENT_POSITION;
+  }
+
+  /**
+   * Appends whole batches `bytes[start, end)` whose offsets are already assigned and checked.
+   * One write for the whole range; index entries per `index.interval.bytes`.
+   */
+  append(bytes: Buffer, start: number, end: number, nowMs: number): void {
+    let position = start;
+    while (position < end) {
+      const sizeBytes = LOG_OVERHEAD_BYTES + bytes.readInt32BE(position + BATCH_LENGTH_OFFSET);
+      const baseOffset = readInt64(bytes, position + BASE_OFFSET_OFFSET);
+      const lastOffset = baseOffset + bytes.readInt32BE(position + LAST_OFFSET_DELTA_OFFSET);
+      const maxTimestampMs = readInt64(bytes, position + MAX_TIMESTAMP_OFFSET);
+      this.indexBatch(this.sizeBytes + (position - start), sizeBytes, baseOffset, lastOffset, maxTimestampMs);
+      position += sizeBytes;
+    }
+    let written = 0;
+    while (written < end - start) {
+      written += writeSync(this.fd, bytes, start + written, end - start - written, this.sizeBytes + written);
+    }
+    this.sizeBytes += end - start;
+    this.hasUnflushedBytes = true;
+    if (this.firstAppendMs === null) this.firstAppendMs = nowMs;
+  }
+
+  private indexBatch(position: number, sizeBytes: number, baseOffset: number, lastOffset: number, maxTimestampMs: number): void {
+    if (baseOffset < this.nextOffset) {
+      throw new Error(`segment ${this.logPath}: batch base offset ${baseOffset} is below next offset ${this.nextOffset}`);
+    }
+    if (maxTimestampMs > this.maxTimestampMs) {
+      this.maxTimestampMs = maxTimestampMs;
+      this.offsetOfMaxTimestamp = lastOffset;
+    }
+    // As Kafka: an entry once `index.interval.bytes` of batches passed since the last one. The
+    // first batch of a segment needs none: a lookup that finds no entry starts at position 0.
+    if (this.bytesSinceLastIndexEntry >= this.options.indexIntervalBytes) {
+      this.offsetIndex.append(baseOffset - this.baseOffset, position);
+      if (this.maxTimestampMs > this.timeIndex.lastKey()) {
+        this.timeIndex.append(this.maxTimestampMs, this.offsetOfMaxTimestamp - this.baseOffset);
+      }
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += sizeBytes;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /**
+   * Finds the first batch whose last offset is >= `offset`, starting from the offset index's
+   * floor entry, scanning headers only. Returns null if no batch qualifies.
+   */
+  locate(offset: number, fromPosition = 0): BatchLocation | null {
+    const entry = this.offsetIndex.floorIndex(offset - this.baseOffset);
+    let position = Math.max(fromPosition, entry < 0 ? 0 : this.offsetIndex.valueAt(entry));
+    while (position < this.sizeBytes) {
+      const location = this.readLocation(position);
+      if (location.lastOffset >= offset) return location;
+      position += location.sizeBytes;
+    }
+    return null;
+  }
+
+  /** Header fields of the batch at `position` (which must start a batch). */
+  readLocation(position: number): BatchLocation {
+    const at = this.window.load(position, RECORDS_OFFSET, this.sizeBytes);
+    if (at < 0) throw new Error(`segment ${this.logPath}: no batch header at position ${position}`);
+    const bytes = this.window.bytes;
+    const baseOffset = readInt64(bytes, at + BASE_OFFSET_OFFSET);
+    return {
+      position,
+      sizeBytes: LOG_OVERHEAD_BYTES + bytes.readInt32BE(at + BATCH_LENGTH_OFFSET),
+      baseOffset,
+      lastOffset: baseOffset + bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET),
+      maxTimestampMs: readInt64(bytes, at + MAX_TIMESTAMP_OFFSET),
+    };
+  }
+
+  /**
+   * Reads whole batches starting with the one holding `offset`: up to `maxBytes`, but at least
+   * one batch when `minOneBatch`, and none whose base offset is >= `maxOffsetExclusive`.
+   */
+  read(offset: number, maxBytes: number, maxOffsetExclusive: number, minOneBatch: boolean): Buffer | null {
+    const first = this.locate(offset);
+    if (first === null || first.baseOffset >= maxOffsetExclusive) return null;
+    if (first.sizeBytes > maxBytes && !minOneBatch) return null;
+    const wanted = Math.min(Math.max(maxBytes, first.sizeBytes), this.sizeBytes - first.position);
+    const bytes = Buffer.allocUnsafe(wanted);
+    const read = readFully(this.fd, bytes, wanted, first.position);
+    return bytes.subarray(0, wholeBatchesLength(bytes, read, maxOffsetExclusive));
+  }
+
+  /** Reads raw bytes (used by compaction and tests). */
+  readBytes(position: number, length: number): Buffer {
+    const bytes = Buffer.allocUnsafe(length);
+    const read = readFully(this.fd, bytes, length, position);
+    return bytes.subarray(0, read);
+  }
+
+  /** The first batch whose max timestamp is >= `timestampMs`, or null. */
+  findByTimestamp(timestampMs: number): BatchLocation | null {
+    const entry = this.timeIndex.floorIndex(timestampMs);
+    const startOffset = entry < 0 ? this.baseOffset : this.baseOffset + this.timeIndex.valueAt(entry);
+    let location = this.locate(startOffset);
+    while (location !== null) {
+      if (location.maxTimestampMs >= timestampMs) return location;
+      const next = location.position + location.sizeBytes;
+      location = next < this.sizeBytes ? this.readLocation(next) : null;
+    }
+    return null;
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset` (a batch holding `offset` goes whole).
+   * Returns the bytes removed.
+   */
+  truncateTo(offset: number): number {
+    const first = this.locate(offset);
+    if (first === null) return 0;
+    return this.truncateToPosition(first.position, first.baseOffset);
+  }
+
+  private truncateToPosition(position: number, nextOffset: number): number {
+    const removed = this.sizeBytes - position;
+    ftruncateSync(this.fd, position);
+    this.window.invalidate();
+    this.sizeBytes = position;
+    this.rebuildIndexesFromLog();
+    if (this.nextOffset !== Math.max(this.baseOffset, nextOffset)) {
+      throw new Error(`segment ${this.logPath}: truncation left next offset ${this.nextOffset}, expected ${nextOffset}`);
+    }
+    this.hasUnflushedBytes = true;
+    if (this.sizeBytes === 0) this.firstAppendMs = null;
+    return removed;
+  }
+
+  /**
+   * Re-derives both indexes and the max timestamp from the batches left after a truncation.
+   * Headers only, read through the window; truncation is rare (replica divergence, tests).
+   */
+  private rebuildIndexesFromLog(): void {
+    this.maxTimestampMs = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.timeIndex.clear();
+    this.offsetIndex.clear();
+    this.bytesSinceLastIndexEntry = 0;
+    const end = this.sizeBytes;
+    this.nextOffset = this.baseOffset;
+    let position = 0;
+    while (position < end) {
+      const location = this.readLocation(position);
+      this.indexBatch(position, location.sizeBytes, location.baseOffset, location.lastOffset, location.maxTimestampMs);
+      position += location.sizeBytes;
+    }
+  }
+
+  /**
+   * Scans every batch: checks framing and CRC, checks offsets increase, rebuilds both indexes,
+   * and truncates the file at the first bad batch (a torn or corrupt tail).
+   */
+  recover(maxBatchSizeBytes: number): RecoveryResult {
+    this.offsetIndex.resetFile();
+    this.timeIndex.resetFile();
+    this.maxTimestampMs = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.bytesSinceLastIndexEntry = 0;
+    this.nextOffset = this.baseOffset;
+    const end = this.sizeBytes;
+    let position = 0;
+    let reason: string | null = null;
+    while (position < end) {
+      reason = this.checkBatchAt(position, end, maxBatchSizeBytes);
+      if (reason !== null) break;
+      const location = this.readLocation(position);
+      this.indexBatch(position, location.sizeBytes, location.baseOffset, location.lastOffset, location.maxTimestampMs);
+      position += location.sizeBytes;
+    }
+    const truncatedBytes = end - position;
+    if (truncatedBytes > 0) {
+      ftruncateSync(this.fd, position);
+      this.window.invalidate();
+      this.sizeBytes = position;
+    }
+    this.offsetIndex.writePending();
+    this.timeIndex.writePending();
+    // Scanned bytes may still sit only in the page cache after a crash: flush before serving.
+    this.hasUnflushedBytes = true;
+    return { truncatedBytes, reason };
+  }
+
+  /** Returns why the batch at `position` is not valid, or null if it is. */
+  private checkBatchAt(position: number, end: number, maxBatchSizeBytes: number): string | null {
+    const headerAt = this.window.load(position, LOG_OVERHEAD_BYTES, end);
+    if (headerAt < 0) return `torn batch header at position ${position}`;
+    const sizeBytes = LOG_OVERHEAD_BYTES + this.window.bytes.readInt32BE(headerAt + BATCH_LENGTH_OFFSET);
+    if (sizeBytes < RECORDS_OFFSET || sizeBytes > maxBatchSizeBytes) return `implausible batch size ${sizeBytes} at position ${position}`;
+    const at = this.window.load(position, sizeBytes, end);
+    if (at < 0) return `torn batch of ${sizeBytes} bytes at position ${position}`;
+    try {
+      checkBatchFrame(this.window.bytes, at, at + sizeBytes);
+    } catch (error) {
+      if (error instanceof KafkaError) return `${error.message} at position ${position}`;
+      throw error;
+    }
+    const baseOffset = readInt64(this.window.bytes, at + BASE_OFFSET_OFFSET);
+    const lastOffset = baseOffset + this.window.bytes.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+    if (baseOffset < this.nextOffset || lastOffset < baseOffset || !this.canHoldRelative(lastOffset)) {
+      return `batch offsets ${baseOffset}..${lastOffset} out of order at position ${position}`;
+    }
+    return null;
+  }
+
+  private canHoldRelative(lastOffset: number): boolean {
+    return lastOffset - this.baseOffset <= MAX_RELATIVE_OFFSET;
+  }
+
+  /**
+   * Loads the index files of a segment below the recovery point and sanity-checks them; if
+   * they are missing or inconsistent, rebuilds them with a full scan. Returns whether the
+   * indexes had to be rebuilt.
+   */
+  loadIndexes(maxBatchSizeBytes: number): boolean {
+    const size = this.sizeBytes;
+    const consistent =
+      this.offsetIndex.load((key, value) => key <= MAX_RELATIVE_OFFSET && value < size) &&
+      this.timeIndex.load((_key, value) => value <= MAX_RELATIVE_OFFSET) &&
+      this.scanTailAfterIndex();
+    if (consistent) return false;
+    this.recover(maxBatchSizeBytes);
+    return true;
+  }
+
+  /**
+   * Restores nextOffset and the max timestamp from the last index entry onward; returns false
+   * if the data there does not match the index.
+   */
+  private scanTailAfterIndex(): boolean {
+    const entries = this.offsetIndex.entryCount;
+    let position = entries === 0 ? 0 : this.offsetIndex.lastValue();
+    this.nextOffset = this.baseOffset;
+    if (entries > 0) {
+      const located = this.readLocationSafely(position);
+      if (located === null || located.baseOffset !== this.baseOffset + this.offsetIndex.lastKey()) return false;
+    }
+    this.bytesSinceLastIndexEntry = 0;
+    this.maxTimestampMs = this.timeIndex.entryCount === 0 ? -1 : this.timeIndex.lastKey();
+    this.offsetOfMaxTimestamp = this.timeIndex.entryCount === 0 ? -1 : this.baseOffset + this.timeIndex.lastValue();
+    while (position < this.sizeBytes) {
+      const location = this.readLocationSafely(position);
+      if (location === null) return false;
+      if (location.maxTimestampMs > this.maxTimestampMs) {
+        this.maxTimestampMs = location.maxTimestampMs;
+        this.offsetOfMaxTimestamp = location.lastOffset;
+      }
+      this.bytesSinceLastIndexEntry += location.sizeBytes;
+      this.nextOffset = location.lastOffset + 1;
+      position += location.sizeBytes;
+    }
+    return position === this.sizeBytes;
+  }
+
+  private readLocationSafely(position: number): BatchLocation | null {
+    if (position + RECORDS_OFFSET > this.sizeBytes) return null;
+    const location = this.readLocation(position);
+    if (location.sizeBytes < RECORDS_OFFSET || position + location.sizeBytes > this.sizeBytes) return null;
+    return location;
+  }
+
+  /** Writes index entries and fdatasyncs the log file (off-thread). */
+  flush(callback: (error: Error | null) => void): void {
+    this.offsetIndex.writePending();
+    this.timeIndex.writePending();
+    this.hasUnflushedBytes = false;
+    fdatasync(this.fd, (error) => callback(error));
+  }
+
+  /** Synchronous flush, for recovery at open (nothing else runs yet). */
+  flushSync(): void {
+    this.offsetIndex.writePending();
+    this.timeIndex.writePending();
+    this.hasUnflushedBytes = false;
+    fdatasyncSync(this.fd);
+  }
+
+  /** Makes index files durable; on roll and close. */
+  syncIndexes(): void {
+    this.offsetIndex.sync();
+    this.timeIndex.sync();
+  }
+
+  close(): void {
+    this.offsetIndex.close();
+    this.timeIndex.close();
+    closeSync(this.fd);
+  }
+
+  /** Closes and removes all three files. */
+  delete(): void {
+    this.close();
+    rmSync(this.logPath, { force: true });
+    rmSync(this.offsetIndex.path, { force: true });
+    rmSync(this.timeIndex.path, { force: true });
+  }
+}
+
+/** Length of the whole batches at the start of `bytes[0, length)` below `maxOffsetExclusive`. */
+function wholeBatchesLength(bytes: Buffer, length: number, maxOffsetExclusive: number): number {
+  let position = 0;
+  while (position + LOG_OVERHEAD_BYTES <= length) {
+    const sizeBytes = LOG_OVERHEAD_BYTES + bytes.readInt32BE(position + BATCH_LENGTH_OFFSET);
+    if (position + sizeBytes > length) break;
+    if (readInt64(bytes, position + BASE_OFFSET_OFFSET) >= maxOffsetExclusive) break;
+    position += sizeBytes;
+  }
+  return position;
+}
