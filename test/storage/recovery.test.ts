@@ -1,0 +1,128 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/runtime/clock.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
+import { clientBatch, openLog, readAllOffsets, testConfig } from './log-fixtures.js';
+import type { PartitionLog } from '../../src/storage/partition-log.js';
+
+const config = testConfig({ segmentBytes: 2000, indexIntervalBytes: 200 });
+
+function fill(log: PartitionLog, batches: number): void {
+  for (let round = 0; round < batches; round++) log.appendAsLeader(clientBatch(3, 50), 0);
+}
+
+function segmentFiles(directory: string, suffix: string): string[] {
+  return readdirSync(directory).filter((name) => name.endsWith(suffix)).sort();
+}
+
+test('reopen after a clean shutdown trusts the files and keeps every record', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 30);
+  await log.close();
+  const reopened = openLog(directory, clock, config, { cleanShutdown: true, recoveryPoint: log.recoveryPoint });
+  assert.equal(reopened.recovery.segmentsRecovered, 0);
+  assert.equal(reopened.recovery.segmentsWithRebuiltIndexes, 0);
+  assert.equal(reopened.logEndOffset, 90);
+  assert.deepEqual(readAllOffsets(reopened), Array.from({ length: 90 }, (_, index) => index));
+  assert.equal(reopened.appendAsLeader(clientBatch(1), 0).baseOffset, 90);
+  await reopened.close();
+});
+
+test('reopen after an unclean shutdown scans from the recovery point and keeps every record', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 20);
+  await log.flush();
+  const recoveryPoint = log.recoveryPoint;
+  fill(log, 10); // appended, never flushed, never closed
+  const reopened = openLog(directory, clock, config, { recoveryPoint });
+  assert.ok(reopened.recovery.segmentsRecovered >= 1);
+  assert.ok(reopened.recovery.segmentsRecovered < reopened.segmentCount, 'segments below the recovery point are not rescanned');
+  assert.equal(reopened.logEndOffset, 90);
+  assert.deepEqual(readAllOffsets(reopened), Array.from({ length: 90 }, (_, index) => index));
+  await reopened.close();
+});
+
+test('a file cut mid-batch is truncated to the last whole batch', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 30);
+  await log.close();
+  const lastLog = segmentFiles(directory, '.log').at(-1)!;
+  const path = join(directory, lastLog);
+  const size = statSync(path).size;
+  truncateSync(path, size - 17);
+  const reopened = openLog(directory, clock, config, { recoveryPoint: 0 });
+  assert.equal(reopened.logEndOffset, 87, 'the torn last batch is gone');
+  assert.ok(reopened.recovery.truncatedBytes > 0);
+  assert.deepEqual(readAllOffsets(reopened), Array.from({ length: 87 }, (_, index) => index));
+  assert.equal(reopened.appendAsLeader(clientBatch(2), 0).baseOffset, 87);
+  assert.deepEqual(readAllOffsets(reopened).slice(-3), [86, 87, 88]);
+  await reopened.close();
+});
+
+test('a flipped byte truncates at the corrupt batch and drops every later segment', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 30);
+  await log.close();
+  const logs = segmentFiles(directory, '.log');
+  assert.ok(logs.length >= 3);
+  const victim = join(directory, logs[1]!);
+  const bytes = readFileSync(victim);
+  const batchSize = clientBatch(3, 50).length;
+  bytes[batchSize + 70]! ^= 0x40; // inside the records of the second batch of segment 1
+  writeFileSync(victim, bytes);
+  const reopened = openLog(directory, clock, config, { recoveryPoint: 0 });
+  const secondSegmentBase = Number(logs[1]!.slice(0, 20));
+  assert.equal(reopened.logEndOffset, secondSegmentBase + 3);
+  assert.equal(reopened.segmentCount, 2);
+  assert.equal(segmentFiles(directory, '.log').length, 2, 'later segment files deleted');
+  assert.deepEqual(readAllOffsets(reopened), Array.from({ length: secondSegmentBase + 3 }, (_, index) => index));
+  await reopened.close();
+});
+
+test('missing or garbage index files are rebuilt and lookups stay exact', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 30);
+  await log.close();
+  const indexes = segmentFiles(directory, '.index');
+  rmSync(join(directory, indexes[0]!));
+  writeFileSync(join(directory, indexes[1]!), Buffer.from('not an index at all!!'));
+  writeFileSync(join(directory, segmentFiles(directory, '.timeindex')[2]!), Buffer.alloc(24, 0xff));
+  const reopened = openLog(directory, clock, config, { cleanShutdown: true });
+  assert.ok(reopened.recovery.segmentsWithRebuiltIndexes >= 3);
+  for (let offset = 0; offset < 90; offset += 7) {
+    const { records } = reopened.read(offset, 1);
+    const base = Number(records.readBigInt64BE(0));
+    assert.ok(base <= offset && offset < base + 3, `offset ${offset} found in batch at ${base}`);
+  }
+  assert.equal(reopened.offsetForTimestamp(1_700_000_000_000)!.offset, 0);
+  await reopened.close();
+  assert.ok(statSync(join(directory, indexes[0]!)).size > 0, 'index file written again');
+});
+
+test('stray temporary and orphan index files are cleaned up on open', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 3);
+  await log.close();
+  writeFileSync(join(directory, '00000000000000009999.index'), Buffer.alloc(8));
+  writeFileSync(join(directory, 'something.tmp'), 'x');
+  const reopened = openLog(directory, clock, config, { cleanShutdown: true });
+  const names = readdirSync(directory);
+  assert.ok(!names.includes('00000000000000009999.index'));
+  assert.ok(!names.includes('something.tmp'));
+  assert.equal(reopened.logEndOffset, 9);
+  await reopened.close();
+});
