@@ -3,8 +3,10 @@
  * while a flush runs joins the next round, which starts as soon as the running one ends, so
  * any number of concurrent callers cost at most two flushes.
  *
- * Rounds start on a later turn of the event loop (`schedule`), so appends made in the same
- * turn as the first request share its fsync.
+ * By default a round starts at once when none is running: the caller decides the batching
+ * point (a node appends everything a ring drain brought, then asks for one flush). A deferring
+ * scheduler (`scheduleOnNextTurn`) instead lets every append of the current event-loop turn
+ * join the first round.
  */
 
 interface Round {
@@ -26,6 +28,7 @@ function newRound(): Round {
 export type Scheduler = (task: () => void) => void;
 
 export const scheduleOnNextTurn: Scheduler = (task) => setImmediate(task);
+export const startImmediately: Scheduler = (task) => task();
 
 export class GroupCommit {
   private running: Promise<void> | null = null;
@@ -38,7 +41,7 @@ export class GroupCommit {
    */
   constructor(
     private readonly flushOnce: () => Promise<number>,
-    private readonly schedule: Scheduler = scheduleOnNextTurn,
+    private readonly schedule: Scheduler = startImmediately,
   ) {}
 
   get isFlushing(): boolean {
@@ -47,11 +50,12 @@ export class GroupCommit {
 
   /** Resolves with the durable offset once a flush that started after this call completes. */
   flush(): Promise<number> {
+    const round = this.nextRound ?? newRound();
     if (this.nextRound === null) {
-      this.nextRound = newRound();
+      this.nextRound = round;
       if (this.running === null) this.schedule(() => this.startRound());
     }
-    return this.nextRound.promise;
+    return round.promise;
   }
 
   /** Resolves when no flush is running (close and segment deletion wait on it). */

@@ -21,7 +21,7 @@ import { decodeRecordBatch } from '../protocol/records/records.js';
 import { canDecompress } from '../protocol/records/compression.js';
 import { Attribute, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock } from '../runtime/clock.js';
-import { GroupCommit, scheduleOnNextTurn, type Scheduler } from './group-commit.js';
+import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
 
@@ -35,7 +35,7 @@ export interface PartitionLogOptions {
   logStartOffset?: number;
   /** The data dir was shut down cleanly: trust everything, check indexes only. */
   cleanShutdown?: boolean;
-  /** When group-commit rounds start; tests inject a synchronous or manual scheduler. */
+  /** When group-commit rounds start (default: at once if none runs); tests inject others. */
   scheduler?: Scheduler;
   log?: (message: string) => void;
 }
@@ -87,7 +87,7 @@ export class PartitionLog {
     this.logLine = options.log ?? (() => {});
     this.startOffset = options.logStartOffset ?? 0;
     this.durableOffset = options.recoveryPoint ?? 0;
-    this.groupCommit = new GroupCommit(() => this.flushOnce(), options.scheduler ?? scheduleOnNextTurn);
+    this.groupCommit = new GroupCommit(() => this.flushOnce(), options.scheduler ?? startImmediately);
   }
 
   /** Opens (creating if needed) and recovers the log in `options.directory`. */

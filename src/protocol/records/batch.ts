@@ -5,7 +5,7 @@
  */
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
-import { readVarint, readVarlong, VarintError, type Cursor } from './varint.js';
+import { readVarint, VarintError, type Cursor } from './varint.js';
 import { ErrorCode, KafkaError } from '../errors.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -213,38 +213,58 @@ export function validateBatch(bytes: Buffer, position: number, end: number, opti
   };
 }
 
-const walkCursor: Cursor = { position: 0 };
+/** Position after the varint read by `varintAt`; module state keeps the per-record loop allocation-free. */
+let varintEnd = 0;
+
+/** Zigzag varint at `position`, with a fast path for the one-byte case most record fields take. */
+function varintAt(bytes: Buffer, position: number, end: number): number {
+  if (position < end) {
+    const first = bytes[position]!;
+    if (first < 0x80) {
+      varintEnd = position + 1;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
+  const cursor: Cursor = { position };
+  const value = readVarint(bytes, cursor, end);
+  varintEnd = cursor.position;
+  return value;
+}
+
+/** Skips a varlong (timestampDelta): only its length matters here. */
+function skipVarlong(bytes: Buffer, position: number, end: number): number {
+  for (let index = position; index < end && index < position + 10; index++) {
+    if (bytes[index]! < 0x80) return index + 1;
+  }
+  throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'record timestamp delta is not a valid varlong');
+}
 
 /** Checks record framing: each length fits, offset deltas are 0..n-1, the records fill the batch. */
 function walkUncompressedRecords(bytes: Buffer, batchStart: number, batchEnd: number, recordsCount: number, requireKeys: boolean): void {
-  const cursor = walkCursor;
-  cursor.position = batchStart + RECORDS_OFFSET;
+  let position = batchStart + RECORDS_OFFSET;
   try {
     for (let index = 0; index < recordsCount; index++) {
-      const recordLength = readVarint(bytes, cursor, batchEnd);
-      const recordStart = cursor.position;
-      const recordEnd = recordStart + recordLength;
+      const recordLength = varintAt(bytes, position, batchEnd);
+      const recordEnd = varintEnd + recordLength;
       if (recordLength <= 0 || recordEnd > batchEnd) {
         throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record ${index} length ${recordLength} does not fit its batch`);
       }
-      cursor.position++; // record attributes, unused
-      readVarlong(bytes, cursor, recordEnd); // timestampDelta
-      const offsetDelta = readVarint(bytes, cursor, recordEnd);
+      // attributes (1 byte, unused), then timestampDelta
+      const offsetDelta = varintAt(bytes, skipVarlong(bytes, varintEnd + 1, recordEnd), recordEnd);
       if (offsetDelta !== index) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, `record ${index} has offset delta ${offsetDelta}`);
       }
-      const keyLength = readVarint(bytes, cursor, recordEnd);
-      if (requireKeys && keyLength < 0) {
+      if (requireKeys && varintAt(bytes, varintEnd, recordEnd) < 0) {
         throw new KafkaError(ErrorCode.INVALID_RECORD, 'compacted topics accept only records with a key');
       }
-      cursor.position = recordEnd;
+      position = recordEnd;
     }
   } catch (error) {
     if (error instanceof VarintError) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, error.message);
     throw error;
   }
-  if (cursor.position !== batchEnd) {
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `records end at ${cursor.position - batchStart}, batch is ${batchEnd - batchStart} bytes`);
+  if (position !== batchEnd) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `records end at ${position - batchStart}, batch is ${batchEnd - batchStart} bytes`);
   }
 }
 
