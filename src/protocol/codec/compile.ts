@@ -18,6 +18,8 @@ export interface CompiledMessage<Decoded = Record<string, unknown>, Encodable = 
   readonly schema: MessageSchema;
   readonly version: number;
   readonly flexible: boolean;
+  /** The generated JavaScript, for debugging. */
+  readonly source: string;
   /** Appends the message body to `writer`. Fields left `undefined` encode their default. */
   encode(value: Encodable, writer: Writer): void;
   /** Decodes one message body from the reader's current offset. */
@@ -268,6 +270,7 @@ function generate(schema: MessageSchema, version: number): CompiledMessage {
     schema,
     version,
     flexible,
+    source,
     encode: (value: unknown, writer: Writer): void => encodeBody(writer, value),
     decode: decodeBody,
   };

@@ -1,0 +1,183 @@
+/**
+ * A single-producer / single-consumer byte ring over a SharedArrayBuffer, for messages between
+ * the front-end thread and a node worker. Record batches cross it as bytes: no structured
+ * clone, no per-record object.
+ *
+ * Layout: a control block of Int32 cells, then `capacityBytes` (a power of two) of data.
+ * Positions are free-running uint32 counters; `position & mask` is the index in the data.
+ * Each message is a 4-byte length, the payload, padding to 8 bytes. A message never wraps: if
+ * it does not fit before the end of the data, a WRAP marker fills the rest and the message
+ * starts at index 0.
+ *
+ * Wake-ups follow the eventcount pattern: a side that finds nothing to do sets its SLEEPING
+ * flag and waits (Atomics.waitAsync) on the other side's position cell with the value it last
+ * saw; the other side notifies only when the flag is set, so a busy ring costs no syscalls.
+ */
+
+const WRITE_POSITION = 0;
+const READ_POSITION = 1;
+const CONSUMER_SLEEPING = 2;
+const PRODUCER_SLEEPING = 3;
+const CONTROL_CELLS = 16; // 64 bytes: keeps the data on its own cache lines
+const CONTROL_BYTES = CONTROL_CELLS * 4;
+const HEADER_BYTES = 4;
+const ALIGNMENT_BYTES = 8;
+const WRAP_MARKER = -1;
+
+export function createRingBuffer(capacityBytes: number): SharedArrayBuffer {
+  if (capacityBytes < 1024 || (capacityBytes & (capacityBytes - 1)) !== 0) {
+    throw new Error(`ring capacity must be a power of two >= 1024, got ${capacityBytes}`);
+  }
+  return new SharedArrayBuffer(CONTROL_BYTES + capacityBytes);
+}
+
+function alignedSize(payloadBytes: number): number {
+  return (HEADER_BYTES + payloadBytes + ALIGNMENT_BYTES - 1) & ~(ALIGNMENT_BYTES - 1);
+}
+
+class RingSide {
+  protected readonly control: Int32Array;
+  /** The data area as a Buffer (index 0 = first data byte). */
+  readonly bytes: Buffer;
+  protected readonly capacity: number;
+  protected readonly mask: number;
+
+  constructor(shared: SharedArrayBuffer) {
+    this.control = new Int32Array(shared, 0, CONTROL_CELLS);
+    this.capacity = shared.byteLength - CONTROL_BYTES;
+    this.mask = this.capacity - 1;
+    this.bytes = Buffer.from(shared, CONTROL_BYTES, this.capacity);
+  }
+
+  /** Bytes currently queued (written and not yet released by the reader). */
+  get usedBytes(): number {
+    return (Atomics.load(this.control, WRITE_POSITION) - Atomics.load(this.control, READ_POSITION)) >>> 0;
+  }
+
+  get capacityBytes(): number {
+    return this.capacity;
+  }
+
+  /** Largest payload a single message may carry in this ring. */
+  get maxMessageBytes(): number {
+    return (this.capacity >>> 1) - HEADER_BYTES - ALIGNMENT_BYTES;
+  }
+}
+
+export class RingWriter extends RingSide {
+  private reservedAt = -1;
+  private reservedSize = 0;
+
+  /**
+   * Reserves room for a payload of `payloadBytes`. Returns the payload's index in `bytes`, or
+   * -1 if the ring is too full now (the caller applies backpressure and retries after
+   * `waitForSpace`). Throws if the message could never fit.
+   */
+  reserve(payloadBytes: number): number {
+    if (payloadBytes > this.maxMessageBytes) {
+      throw new RangeError(`ring message of ${payloadBytes} bytes exceeds the ${this.maxMessageBytes}-byte limit`);
+    }
+    const write = Atomics.load(this.control, WRITE_POSITION) >>> 0;
+    const read = Atomics.load(this.control, READ_POSITION) >>> 0;
+    const free = this.capacity - ((write - read) >>> 0);
+    const index = write & this.mask;
+    const size = alignedSize(payloadBytes);
+    const untilEnd = this.capacity - index;
+    const needed = size <= untilEnd ? size : untilEnd + size;
+    if (needed > free) return -1;
+    let start = write;
+    if (size > untilEnd) {
+      this.bytes.writeInt32LE(WRAP_MARKER, index);
+      start = (write + untilEnd) >>> 0;
+    }
+    this.reservedAt = start;
+    this.reservedSize = payloadBytes;
+    return (start & this.mask) + HEADER_BYTES;
+  }
+
+  /** Publishes the reserved message, optionally shrunk to `payloadBytes`. */
+  commit(payloadBytes = this.reservedSize): void {
+    if (this.reservedAt < 0 || payloadBytes > this.reservedSize) {
+      throw new Error(`ring commit of ${payloadBytes} bytes without a matching reservation`);
+    }
+    this.bytes.writeInt32LE(payloadBytes, this.reservedAt & this.mask);
+    const next = (this.reservedAt + alignedSize(payloadBytes)) >>> 0;
+    this.reservedAt = -1;
+    Atomics.store(this.control, WRITE_POSITION, next | 0);
+    if (Atomics.load(this.control, CONSUMER_SLEEPING) === 1) {
+      Atomics.store(this.control, CONSUMER_SLEEPING, 0);
+      Atomics.notify(this.control, WRITE_POSITION);
+    }
+  }
+
+  /** Copies `payload` in as one message; false if the ring is too full now. */
+  tryWrite(payload: Uint8Array): boolean {
+    const at = this.reserve(payload.length);
+    if (at < 0) return false;
+    this.bytes.set(payload, at);
+    this.commit();
+    return true;
+  }
+
+  /** Resolves when the reader has released space (or at once if it already did). */
+  async waitForSpace(): Promise<void> {
+    const seen = Atomics.load(this.control, READ_POSITION);
+    Atomics.store(this.control, PRODUCER_SLEEPING, 1);
+    const result = Atomics.waitAsync(this.control, READ_POSITION, seen);
+    if (result.async) await result.value;
+  }
+}
+
+export type RingMessageHandler = (bytes: Buffer, offset: number, length: number) => void;
+
+export class RingReader extends RingSide {
+  /**
+   * Hands each queued message to `handle` (its bytes are valid only during the call), up to
+   * `maxMessages`; releases their space and returns how many were handled.
+   */
+  drain(handle: RingMessageHandler, maxMessages = Number.POSITIVE_INFINITY): number {
+    let read = Atomics.load(this.control, READ_POSITION) >>> 0;
+    const write = Atomics.load(this.control, WRITE_POSITION) >>> 0;
+    let handled = 0;
+    try {
+      while (read !== write && handled < maxMessages) {
+        const index = read & this.mask;
+        const length = this.bytes.readInt32LE(index);
+        if (length === WRAP_MARKER) {
+          read = (read + (this.capacity - index)) >>> 0;
+          continue;
+        }
+        handle(this.bytes, index + HEADER_BYTES, length);
+        read = (read + alignedSize(length)) >>> 0;
+        handled++;
+      }
+    } finally {
+      this.release(read);
+    }
+    return handled;
+  }
+
+  private release(read: number): void {
+    Atomics.store(this.control, READ_POSITION, read | 0);
+    if (Atomics.load(this.control, PRODUCER_SLEEPING) === 1) {
+      Atomics.store(this.control, PRODUCER_SLEEPING, 0);
+      Atomics.notify(this.control, READ_POSITION);
+    }
+  }
+
+  get isEmpty(): boolean {
+    return Atomics.load(this.control, WRITE_POSITION) === Atomics.load(this.control, READ_POSITION);
+  }
+
+  /** Resolves when a message may be waiting (or at once if one already is). */
+  async waitForData(): Promise<void> {
+    const seen = Atomics.load(this.control, WRITE_POSITION);
+    Atomics.store(this.control, CONSUMER_SLEEPING, 1);
+    if (seen !== Atomics.load(this.control, READ_POSITION)) {
+      Atomics.store(this.control, CONSUMER_SLEEPING, 0);
+      return;
+    }
+    const result = Atomics.waitAsync(this.control, WRITE_POSITION, seen);
+    if (result.async) await result.value;
+  }
+}

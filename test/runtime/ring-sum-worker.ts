@@ -1,0 +1,22 @@
+/** Worker for shared-ring.test: sums u32 messages until 0xffffffff, replies with the total. */
+import { workerData } from 'node:worker_threads';
+import { RingReader, RingWriter } from '../../src/runtime/shared-ring.js';
+
+// Atomics.waitAsync holds no handle: without one the worker's event loop would end.
+const keepAlive = setInterval(() => {}, 1000);
+const reader = new RingReader(workerData.request);
+const writer = new RingWriter(workerData.reply);
+let total = 0;
+let done = false;
+while (!done) {
+  reader.drain((bytes, offset) => {
+    const value = bytes.readUInt32LE(offset);
+    if (value === 0xffffffff) done = true;
+    else total += value;
+  });
+  if (!done) await reader.waitForData();
+}
+const out = Buffer.alloc(8);
+out.writeDoubleLE(total, 0);
+while (!writer.tryWrite(out)) await writer.waitForSpace();
+clearInterval(keepAlive);
