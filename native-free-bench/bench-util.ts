@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmark scripts. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,5 +32,7 @@ export function printTable(rows: ReadonlyArray<Record<string, string | number>>)
 }
 
 export function machineNote(): string {
-  return `${process.platform} ${process.arch}, node ${process.version}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cpus`;
+  const processors = cpus();
+  const memoryGiB = Math.round(totalmem() / 1024 ** 3);
+  return `${processors.length} x ${processors[0]?.model ?? 'unknown cpu'}, ${memoryGiB} GiB, ${process.platform} ${process.arch}, node ${process.version}`;
 }

@@ -12,6 +12,7 @@ import { encodeRecordBatch } from '../src/protocol/records/records.js';
 import { systemClock } from '../src/runtime/clock.js';
 import { defaultLogConfig, type LogConfig } from '../src/storage/log-config.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
+import { offsetIndexCodec, SparseIndex } from '../src/storage/sparse-index.js';
 import { formatRate, machineNote, median, printTable, scratchDirectory } from './bench-util.js';
 
 const argument = (name: string, fallback: number) => {
@@ -108,6 +109,22 @@ async function readRun(batch: Buffer): Promise<{ appendSeconds: number; readMiBp
   return { appendSeconds, readMiBps: bytes / 1024 / 1024 / readSeconds, lookupMicros };
 }
 
+/** Nanoseconds per floor lookup in a full 10 MiB offset index (1.3 M entries). */
+async function indexLookupNanos(): Promise<number> {
+  const entries = (10 * 1024 * 1024) / 8;
+  const index = new SparseIndex('/nonexistent-bench-index', offsetIndexCodec, entries);
+  for (let entry = 0; entry < entries; entry++) index.append(entry * 3, entry * 4096);
+  let seed = 1;
+  const bench = new Bench({ time: 500 });
+  bench.add('index floor lookup', () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    index.floorIndex(seed % (entries * 3));
+  });
+  await bench.run();
+  const task = bench.tasks[0]!;
+  return task.result && 'latency' in task.result ? task.result.latency.mean * 1e6 : NaN;
+}
+
 async function crcThroughput(): Promise<number> {
   const data = Buffer.alloc(1024 * 1024, 7);
   const bench = new Bench({ time: 1000 });
@@ -123,6 +140,7 @@ async function crcThroughput(): Promise<number> {
 const batch = sixteenKiBBatch();
 console.log(`storage bench: ${machineNote()}; ${totalMiB} MiB per run, ${runs} runs, batch ${batch.length} B, flush every 1 MiB`);
 const crcMiBps = await crcThroughput();
+const lookupNanos = await indexLookupNanos();
 const appendMiBps: number[] = [];
 const rawMiBps: number[] = [];
 const ratios: number[] = [];
@@ -148,6 +166,7 @@ printTable([
   { measure: 'raw writeSync+fdatasync/1 MiB', median: `${median(rawMiBps).toFixed(0)} MiB/s` },
   { measure: 'append / raw ratio', median: median(ratios).toFixed(2) },
   { measure: 'read (1 MiB fetches)', median: `${median(reads.map((read) => read.readMiBps)).toFixed(0)} MiB/s` },
+  { measure: 'offset index floor lookup (1.3 M entries)', median: `${lookupNanos.toFixed(0)} ns` },
   { measure: 'random offset lookup + 1-batch read', median: `${median(reads.map((read) => read.lookupMicros)).toFixed(1)} µs` },
 ]);
 console.log(`append/raw ratios per run: ${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}`);
