@@ -75,6 +75,8 @@ export class PartitionLog {
   private durableOffset: number;
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
+  /** Acknowledgements waiting for a flush to cover their offset, in offset order. */
+  private durabilityWaiters: Array<{ offset: number; resolve: () => void; reject: (error: Error) => void }> = [];
   private closed = false;
   private readonly clock: Clock;
   private readonly logLine: (message: string) => void;
@@ -221,6 +223,27 @@ export class PartitionLog {
     await this.flush();
   }
 
+  /**
+   * Like waitForDurability, but starts no flush: resolves when some later flush covers
+   * `offset`. A node appends a whole ring drain, then flushes each log once.
+   */
+  whenDurable(offset: number): Promise<void> {
+    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableOffset) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message));
+    return new Promise((resolve, reject) => this.durabilityWaiters.push({ offset, resolve, reject }));
+  }
+
+  private settleDurabilityWaiters(error: Error | null): void {
+    const waiters = this.durabilityWaiters;
+    let settled = 0;
+    while (settled < waiters.length && (error !== null || waiters[settled]!.offset < this.durableOffset)) {
+      const waiter = waiters[settled++]!;
+      if (error === null) waiter.resolve();
+      else waiter.reject(error);
+    }
+    if (settled > 0) this.durabilityWaiters = waiters.slice(settled);
+  }
+
   private async flushOnce(): Promise<number> {
     const target = this.logEndOffset;
     const dirty = this.segments.filter((segment) => segment.hasUnflushedBytes);
@@ -230,9 +253,12 @@ export class PartitionLog {
       // After a failed fsync the page cache may have dropped our writes: never ack again.
       this.failure = error instanceof Error ? error : new Error(String(error));
       this.logLine(`log ${this.directory} failed to flush and is now offline: ${this.failure.message}`);
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+      const storageError = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+      this.settleDurabilityWaiters(storageError);
+      throw storageError;
     }
     if (target > this.durableOffset) this.durableOffset = target;
+    this.settleDurabilityWaiters(null);
     return this.durableOffset;
   }
 

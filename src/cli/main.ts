@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `minikafka` command: start | topics | produce | consume.
+ */
+import { runStart } from './start.js';
+
+const usage = `usage: minikafka <command> [options]
+
+commands:
+  start      run the broker (see: minikafka start --help)
+  topics     create, list, describe and delete topics
+  produce    send lines from stdin as records
+  consume    print records of a topic
+
+Run "minikafka <command> --help" for the options of a command.`;
+
+type CommandModule = { run(argv: string[]): Promise<number> };
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStart(rest);
+    case 'topics':
+    case 'produce':
+    case 'consume': {
+      const module = (await import(`./commands/${command}.js`)) as CommandModule;
+      return module.run(rest);
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${usage}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`minikafka: unknown command "${command}"\n${usage}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // start has shut its workers down; exit without waiting for stray handles.
+    if (process.argv[2] === 'start') process.exit(code);
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`minikafka: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

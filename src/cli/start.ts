@@ -1,0 +1,93 @@
+/**
+ * `minikafka start`: runs the broker in the foreground until SIGINT or SIGTERM, then shuts
+ * down cleanly (nodes flush and checkpoint) within the shutdown limit.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, defaultConfig, loadConfigFile, validateConfig } from '../config/broker-config.js';
+import { Limits } from '../runtime/limits.js';
+import { Broker } from '../server/broker.js';
+
+const usage = `usage: minikafka start [--config FILE] [--nodes N] [--port P] [--data-dir DIR] [--log-level LEVEL]
+
+Starts the broker: N node identities listening on 127.0.0.1:P .. P+N-1 (--port 0: ephemeral).
+Prints a line containing "ready" once every listener accepts connections.
+Without --config the built-in defaults apply (the same as config/default.json).`;
+
+export async function runStart(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      nodes: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const started = performance.now();
+  let broker: Broker;
+  try {
+    const base = values.config === undefined ? defaultConfig() : loadConfigFile(values.config);
+    const overrides: Record<string, unknown> = {};
+    if (values.nodes !== undefined) overrides.nodes = parseNumberFlag('--nodes', values.nodes);
+    if (values.port !== undefined) overrides.port = parseNumberFlag('--port', values.port);
+    if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
+    if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
+    const config = validateConfig(overrides, base, 'command line');
+    broker = await Broker.start(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`minikafka: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`minikafka: failed to start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const elapsedMs = performance.now() - started;
+  process.stdout.write(
+    `minikafka ready: ${broker.config.nodes} node(s), bootstrap ${broker.bootstrapServers}, data ${resolve(broker.config.dataDir)}, pid ${process.pid}, started in ${elapsedMs.toFixed(0)} ms\n`,
+  );
+  return waitForSignal(broker);
+}
+
+function parseNumberFlag(flag: string, value: string): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isInteger(number)) throw new ConfigError(`${flag} must be an integer, got "${value}"`);
+  return number;
+}
+
+function waitForSignal(broker: Broker): Promise<number> {
+  return new Promise((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`minikafka: ${signal} received, shutting down\n`);
+      const deadline = setTimeout(() => {
+        process.stderr.write(`minikafka: shutdown took longer than ${Limits.shutdownTimeoutMs} ms, exiting\n`);
+        resolveExit(1);
+      }, Limits.shutdownTimeoutMs);
+      deadline.unref();
+      broker.stop().then(
+        () => {
+          clearTimeout(deadline);
+          process.stderr.write('minikafka: stopped\n');
+          resolveExit(0);
+        },
+        (error: unknown) => {
+          process.stderr.write(`minikafka: error while stopping: ${(error as Error).message}\n`);
+          resolveExit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}

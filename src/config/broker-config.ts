@@ -1,0 +1,166 @@
+/**
+ * Broker configuration: a JSON file (config/*.json), overridden by CLI flags or the embedding
+ * API, validated with messages that name the bad key and value.
+ *
+ *   {
+ *     "nodes": 3, "host": "127.0.0.1", "port": 9092, "dataDir": "./data", "logLevel": "info",
+ *     "broker": { "auto.create.topics.enable": true, "num.partitions": 1, ... }
+ *   }
+ *
+ * `broker` keys use Kafka's broker config names, so a Kafka user recognises them.
+ */
+import { readFileSync } from 'node:fs';
+import { Limits } from '../runtime/limits.js';
+import type { LogLevel } from '../runtime/logger.js';
+
+type SettingType = 'boolean' | 'integer' | 'number' | 'string';
+
+interface SettingSpec {
+  type: SettingType;
+  default: boolean | number | string;
+  min?: number;
+  max?: number;
+  allowed?: readonly string[];
+  description: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Every broker setting we understand, with its Kafka name, default and bounds. */
+export const brokerSettings = {
+  'auto.create.topics.enable': { type: 'boolean', default: true, description: 'create unknown topics named in Metadata requests' },
+  'num.partitions': { type: 'integer', default: 1, min: 1, max: Limits.maxPartitionsPerTopic, description: 'partitions of auto-created topics' },
+  'default.replication.factor': { type: 'integer', default: 1, min: 1, max: 1, description: 'replicas of auto-created topics (1 until replication lands)' },
+  'min.insync.replicas': { type: 'integer', default: 1, min: 1, description: 'replicas that must have a record for acks=all' },
+  'socket.request.max.bytes': { type: 'integer', default: Limits.maxRequestSizeBytes, min: 1024, max: 1024 * 1024 * 1024, description: 'largest request frame accepted' },
+  'message.max.bytes': { type: 'integer', default: 1024 * 1024 + 12, min: 1024, max: Limits.maxRingMessageBytes - 1024, description: 'largest record batch accepted (topic: max.message.bytes)' },
+  'log.flush.policy': { type: 'string', default: 'always', allowed: ['always', 'interval', 'never'], description: 'when acknowledgements wait for fdatasync; never is unsafe' },
+  'log.flush.interval.ms': { type: 'integer', default: 1000, min: 1, description: 'fdatasync period under the interval policy' },
+  'log.segment.bytes': { type: 'integer', default: 1024 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size before a roll' },
+  'log.roll.ms': { type: 'integer', default: 7 * DAY_MS, min: 1, description: 'segment age before a roll' },
+  'log.retention.ms': { type: 'integer', default: 7 * DAY_MS, min: -1, description: 'age beyond which closed segments are deleted; -1 keeps forever' },
+  'log.retention.bytes': { type: 'integer', default: -1, min: -1, description: 'partition size beyond which old segments are deleted; -1 means no limit' },
+  'log.retention.check.interval.ms': { type: 'integer', default: 5 * 60 * 1000, min: 1, description: 'how often retention runs' },
+  'log.index.interval.bytes': { type: 'integer', default: 4096, min: 1, description: 'bytes between sparse index entries' },
+  'log.segment.index.bytes': { type: 'integer', default: 10 * 1024 * 1024, min: 64, description: 'offset index size before a roll' },
+  'log.message.timestamp.type': { type: 'string', default: 'CreateTime', allowed: ['CreateTime', 'LogAppendTime'], description: 'record timestamps: the producer\'s or the broker\'s' },
+  'log.cleanup.policy': { type: 'string', default: 'delete', allowed: ['delete', 'compact', 'compact,delete', 'delete,compact'], description: 'default cleanup policy of topics' },
+  'log.cleaner.delete.retention.ms': { type: 'integer', default: DAY_MS, min: 0, description: 'how long compaction keeps tombstones' },
+  'log.cleaner.min.cleanable.ratio': { type: 'number', default: 0.5, min: 0, max: 1, description: 'dirty ratio that triggers compaction' },
+  'log.flush.offset.checkpoint.interval.ms': { type: 'integer', default: 60_000, min: 1, description: 'how often recovery-point checkpoints are written' },
+  'delete.topic.enable': { type: 'boolean', default: true, description: 'allow DeleteTopics' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type BrokerSettingName = keyof typeof brokerSettings;
+export type BrokerSettings = { -readonly [K in BrokerSettingName]: (typeof brokerSettings)[K]['default'] extends boolean ? boolean : (typeof brokerSettings)[K]['default'] extends number ? number : string };
+
+export interface BrokerConfig {
+  /** Node identities (worker threads), each with its own listener and data dir. */
+  nodes: number;
+  host: string;
+  /** Node i listens on port + i; 0 gives every node an ephemeral port. */
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  /** Cluster id reported in Metadata; fixed per data dir once created. */
+  clusterId: string | null;
+  broker: BrokerSettings;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const topLevelKeys = ['nodes', 'host', 'port', 'dataDir', 'logLevel', 'clusterId', 'broker', '$comment'] as const;
+const logLevels = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export const MAX_NODES = 64;
+
+export function defaultBrokerSettings(): BrokerSettings {
+  const settings: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(brokerSettings)) settings[name] = spec.default;
+  return settings as BrokerSettings;
+}
+
+export function defaultConfig(): BrokerConfig {
+  return { nodes: 3, host: '127.0.0.1', port: 9092, dataDir: './data', logLevel: 'info', clusterId: null, broker: defaultBrokerSettings() };
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value));
+}
+
+function checkSetting(name: string, value: unknown, spec: SettingSpec, where: string): boolean | number | string {
+  const problem = (expected: string) => new ConfigError(`${where}: "${name}" must be ${expected}, got ${describe(value)}`);
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof value !== 'boolean') throw problem('true or false');
+      return value;
+    case 'string':
+      if (typeof value !== 'string') throw problem('a string');
+      if (spec.allowed && !spec.allowed.includes(value)) throw problem(`one of ${spec.allowed.map((entry) => `"${entry}"`).join(', ')}`);
+      return value;
+    case 'integer':
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw problem('a number');
+      if (spec.type === 'integer' && !Number.isSafeInteger(value)) throw problem('an integer');
+      if (spec.min !== undefined && value < spec.min) throw problem(`at least ${spec.min}`);
+      if (spec.max !== undefined && value > spec.max) throw problem(`at most ${spec.max}`);
+      return value;
+    }
+  }
+}
+
+function validateBroker(raw: unknown, base: BrokerSettings, where: string): BrokerSettings {
+  if (raw === undefined) return base;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: "broker" must be an object of Kafka broker settings`);
+  const settings: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(raw)) {
+    const spec = (brokerSettings as Record<string, SettingSpec>)[name];
+    if (spec === undefined) throw new ConfigError(`${where}: unknown broker setting "${name}" (known: ${Object.keys(brokerSettings).join(', ')})`);
+    settings[name] = checkSetting(name, value, spec, `${where} broker`);
+  }
+  return settings as BrokerSettings;
+}
+
+/**
+ * Merges `raw` (parsed JSON or embedding options) over `base` and validates the result.
+ * `where` names the source in error messages (a file path, "--port").
+ */
+export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(), where = 'config'): BrokerConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: the config must be a JSON object`);
+  const input = raw as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(topLevelKeys as readonly string[]).includes(key)) throw new ConfigError(`${where}: unknown key "${key}" (known: ${topLevelKeys.filter((name) => name !== '$comment').join(', ')})`);
+  }
+  const config: BrokerConfig = { ...base, broker: validateBroker(input.broker, base.broker, where) };
+  if (input.nodes !== undefined) config.nodes = checkSetting('nodes', input.nodes, { type: 'integer', default: 3, min: 1, max: MAX_NODES, description: '' }, where) as number;
+  if (input.port !== undefined) config.port = checkSetting('port', input.port, { type: 'integer', default: 9092, min: 0, max: 65535, description: '' }, where) as number;
+  if (input.host !== undefined) config.host = checkSetting('host', input.host, { type: 'string', default: '', description: '' }, where) as string;
+  if (input.dataDir !== undefined) config.dataDir = checkSetting('dataDir', input.dataDir, { type: 'string', default: '', description: '' }, where) as string;
+  if (input.logLevel !== undefined) config.logLevel = checkSetting('logLevel', input.logLevel, { type: 'string', default: 'info', allowed: logLevels, description: '' }, where) as LogLevel;
+  if (input.clusterId !== undefined && input.clusterId !== null) config.clusterId = checkSetting('clusterId', input.clusterId, { type: 'string', default: '', description: '' }, where) as string;
+  if (config.port !== 0 && config.port + config.nodes - 1 > 65535) throw new ConfigError(`${where}: ports ${config.port}..${config.port + config.nodes - 1} run past 65535`);
+  if (config.host.length === 0) throw new ConfigError(`${where}: "host" must not be empty`);
+  if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
+  return config;
+}
+
+/** Reads and validates a JSON config file. */
+export function loadConfigFile(path: string, base: BrokerConfig = defaultConfig()): BrokerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return validateConfig(parsed, base, path);
+}

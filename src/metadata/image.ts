@@ -1,0 +1,99 @@
+/**
+ * The in-memory image of cluster metadata: topics, their configs and partitions, built by
+ * applying metadata records in log order. Pure: no I/O, no clock.
+ */
+import type { MetadataRecord, PartitionRecord } from './records.js';
+
+export interface PartitionImage {
+  readonly partition: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly leader: number;
+  readonly leaderEpoch: number;
+}
+
+export interface TopicImage {
+  readonly name: string;
+  readonly topicId: string;
+  readonly configs: Readonly<Record<string, string>>;
+  readonly partitions: readonly PartitionImage[];
+}
+
+export class MetadataImage {
+  clusterId: string | null = null;
+  private readonly topicsByName = new Map<string, TopicImage>();
+  /** Records applied so far; the log offset of the next record. */
+  appliedRecords = 0;
+
+  get topics(): ReadonlyMap<string, TopicImage> {
+    return this.topicsByName;
+  }
+
+  topic(name: string): TopicImage | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  partition(topic: string, partition: number): PartitionImage | undefined {
+    return this.topicsByName.get(topic)?.partitions[partition];
+  }
+
+  apply(record: MetadataRecord): void {
+    switch (record.type) {
+      case 'cluster':
+        this.clusterId = record.clusterId;
+        break;
+      case 'topic':
+        if (this.topicsByName.has(record.name)) throw new Error(`metadata: topic ${record.name} already exists`);
+        this.topicsByName.set(record.name, { name: record.name, topicId: record.topicId, configs: { ...record.configs }, partitions: [] });
+        break;
+      case 'partition':
+        this.applyPartition(record);
+        break;
+      case 'topicConfig':
+        this.replaceTopic(record.name, (topic) => ({ ...topic, configs: { ...record.configs } }));
+        break;
+      case 'removeTopic':
+        if (!this.topicsByName.delete(record.name)) throw new Error(`metadata: cannot remove unknown topic ${record.name}`);
+        break;
+    }
+    this.appliedRecords++;
+  }
+
+  private applyPartition(record: PartitionRecord): void {
+    this.replaceTopic(record.topic, (topic) => {
+      if (record.partition > topic.partitions.length) {
+        throw new Error(`metadata: partition ${record.topic}-${record.partition} skips ${topic.partitions.length}`);
+      }
+      const previous = topic.partitions[record.partition];
+      if (previous !== undefined && record.leaderEpoch < previous.leaderEpoch) {
+        throw new Error(`metadata: leader epoch of ${record.topic}-${record.partition} moves back to ${record.leaderEpoch}`);
+      }
+      const partitions = topic.partitions.slice();
+      partitions[record.partition] = {
+        partition: record.partition,
+        replicas: [...record.replicas],
+        isr: [...record.isr],
+        leader: record.leader,
+        leaderEpoch: record.leaderEpoch,
+      };
+      return { ...topic, partitions };
+    });
+  }
+
+  private replaceTopic(name: string, change: (topic: TopicImage) => TopicImage): void {
+    const topic = this.topicsByName.get(name);
+    if (topic === undefined) throw new Error(`metadata: unknown topic ${name}`);
+    this.topicsByName.set(name, change(topic));
+  }
+
+  /** Partitions led by each node: node id -> count (used to spread new leaders). */
+  leaderCounts(nodeCount: number): number[] {
+    const counts = new Array<number>(nodeCount).fill(0);
+    for (const topic of this.topicsByName.values()) {
+      for (const partition of topic.partitions) {
+        if (partition.leader >= 0 && partition.leader < nodeCount) counts[partition.leader]!++;
+      }
+    }
+    return counts;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Cluster metadata records: the entries of the metadata log, applied in order to the
+ * in-memory image. The Raft quorum will replicate exactly these records.
+ */
+
+export interface ClusterRecord {
+  type: 'cluster';
+  clusterId: string;
+}
+
+export interface TopicRecord {
+  type: 'topic';
+  name: string;
+  /** Kafka's 22-character base64url uuid text. */
+  topicId: string;
+  /** Topic config overrides (values as strings, as Kafka keeps them). */
+  configs: Record<string, string>;
+}
+
+export interface PartitionRecord {
+  type: 'partition';
+  topic: string;
+  partition: number;
+  replicas: number[];
+  isr: number[];
+  leader: number;
+  leaderEpoch: number;
+}
+
+/** Replaces the whole set of a topic's config overrides. */
+export interface TopicConfigRecord {
+  type: 'topicConfig';
+  name: string;
+  configs: Record<string, string>;
+}
+
+export interface RemoveTopicRecord {
+  type: 'removeTopic';
+  name: string;
+}
+
+export type MetadataRecord = ClusterRecord | TopicRecord | PartitionRecord | TopicConfigRecord | RemoveTopicRecord;

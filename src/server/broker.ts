@@ -1,0 +1,195 @@
+/**
+ * The broker process: the front-end thread with one TCP listener per node, the node workers,
+ * the metadata log and image, and the controller. `Broker.start` brings it all up in order;
+ * `stop` takes it down cleanly (nodes flush and checkpoint).
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { logConfigFor } from '../config/topic-config.js';
+import { Controller, type MetadataChanges, type TopicRequest } from '../controller/controller.js';
+import { MetadataImage } from '../metadata/image.js';
+import { MetadataLog } from '../metadata/metadata-log.js';
+import type { MetadataRecord } from '../metadata/records.js';
+import { ErrorCode, errorName } from '../protocol/errors.js';
+import { systemClock } from '../runtime/clock.js';
+import { Limits } from '../runtime/limits.js';
+import { Logger } from '../runtime/logger.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { NodeHandle } from '../workers/node-handle.js';
+import type { PartitionAssignment } from '../workers/node-protocol.js';
+import { Connection } from './connection.js';
+import { advertisedApiVersions, requestHandlers } from './handlers/index.js';
+import type { BrokerServices, ListenerAddress } from './services.js';
+
+/** The controller role sits with node 0 until the Raft quorum elects one. */
+const CONTROLLER_NODE_ID = 0;
+
+export class Broker implements BrokerServices {
+  readonly image = new MetadataImage();
+  readonly settings: BrokerConfig['broker'];
+  readonly logger: Logger;
+  readonly controllerId = CONTROLLER_NODE_ID;
+  readonly handlers = requestHandlers();
+  readonly apiVersions = advertisedApiVersions(this.handlers);
+  nodes: NodeHandle[] = [];
+  listeners: ListenerAddress[] = [];
+  controller!: Controller;
+  private metadataLog!: MetadataLog;
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private stopping: Promise<void> | null = null;
+
+  private constructor(readonly config: BrokerConfig) {
+    this.settings = config.broker;
+    this.logger = new Logger('broker', config.logLevel);
+  }
+
+  /** Starts everything; resolves once every listener accepts connections. */
+  static async start(config: BrokerConfig): Promise<Broker> {
+    const broker = new Broker(config);
+    try {
+      await broker.startComponents();
+    } catch (error) {
+      await broker.stop().catch(() => undefined);
+      throw error;
+    }
+    return broker;
+  }
+
+  private async startComponents(): Promise<void> {
+    mkdirSync(this.config.dataDir, { recursive: true });
+    this.metadataLog = MetadataLog.open(join(this.config.dataDir, 'metadata'), systemClock, this.image);
+    this.controller = new Controller(this.image, this.metadataLog, this.config.nodes, this.settings, (changes) => this.applyChanges(changes));
+    await this.controller.ensureClusterId(this.config.clusterId);
+    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId));
+    const ready = await Promise.all(this.nodes.map((node) => node.ready()));
+    for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
+    await this.assignAllPartitions();
+    this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
+  }
+
+  private startNode(nodeId: number): NodeHandle {
+    const topicConfigs: Record<string, LogConfig> = {};
+    for (const topic of this.image.topics.values()) topicConfigs[topic.name] = logConfigFor(topic.configs, this.settings);
+    const node = new NodeHandle(
+      {
+        nodeId,
+        dataDir: join(this.config.dataDir, `node-${nodeId}`),
+        topicConfigs,
+        defaultLogConfig: logConfigFor({}, this.settings),
+        retentionCheckIntervalMs: this.settings['log.retention.check.interval.ms'],
+        checkpointIntervalMs: this.settings['log.flush.offset.checkpoint.interval.ms'],
+        logLevel: this.config.logLevel,
+      },
+      this.logger.child(`node-${nodeId}`),
+    );
+    node.onDrained = () => {
+      for (const connection of this.connections) connection.applyBackpressure();
+    };
+    return node;
+  }
+
+  /** At start: every node learns the partitions it leads and drops logs of deleted topics. */
+  private async assignAllPartitions(): Promise<void> {
+    const byNode = new Map<number, PartitionAssignment[]>();
+    for (const topic of this.image.topics.values()) {
+      const config = logConfigFor(topic.configs, this.settings);
+      for (const partition of topic.partitions) {
+        if (partition.leader >= this.nodes.length) {
+          this.logger.warn('partition leader is not a node of this run; partition offline', { topic: topic.name, partition: partition.partition, leader: partition.leader });
+          continue;
+        }
+        const list = byNode.get(partition.leader) ?? [];
+        list.push({ topic: topic.name, partition: partition.partition, leaderEpoch: partition.leaderEpoch, config });
+        byNode.set(partition.leader, list);
+      }
+    }
+    const knownTopics = [...this.image.topics.keys()];
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        await node.control({ op: 'dropStrayLogs', knownTopics });
+        await node.control({ op: 'becomeLeader', partitions: byNode.get(node.nodeId) ?? [] });
+      }),
+    );
+  }
+
+  /** Tells the nodes about committed metadata changes (called by the controller, in order). */
+  private async applyChanges(changes: MetadataChanges): Promise<void> {
+    if (this.nodes.length === 0) return; // during start: assignAllPartitions covers it
+    const work: Array<Promise<unknown>> = [];
+    for (const record of changes.records) work.push(...this.nodeWorkFor(record));
+    await Promise.all(work);
+  }
+
+  private nodeWorkFor(record: MetadataRecord): Array<Promise<unknown>> {
+    switch (record.type) {
+      case 'partition': {
+        const node = this.nodes[record.leader];
+        if (node === undefined) return [];
+        const config = logConfigFor(this.image.topic(record.topic)?.configs ?? {}, this.settings);
+        return [node.control({ op: 'becomeLeader', partitions: [{ topic: record.topic, partition: record.partition, leaderEpoch: record.leaderEpoch, config }] })];
+      }
+      case 'removeTopic':
+        return this.nodes.map((node) => node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] }));
+      case 'topicConfig': {
+        const config = logConfigFor(record.configs, this.settings);
+        return this.nodes.map((node) => node.control({ op: 'updateConfig', topic: record.name, config }));
+      }
+      default:
+        return [];
+    }
+  }
+
+  async autoCreateTopics(names: readonly string[]): Promise<void> {
+    const requests: TopicRequest[] = names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1 }));
+    const results = await this.controller.createTopics(requests);
+    for (const result of results) {
+      if (result.errorCode === ErrorCode.NONE) this.logger.info('auto-created topic', { topic: result.name, partitions: result.numPartitions });
+      else if (result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) this.logger.warn('auto-create failed', { topic: result.name, error: errorName(result.errorCode), detail: result.errorMessage ?? '' });
+    }
+  }
+
+  private listen(nodeId: number): Promise<ListenerAddress> {
+    const server = createServer((socket) => this.accept(socket, nodeId));
+    this.servers.push(server);
+    const port = this.config.port === 0 ? 0 : this.config.port + nodeId;
+    return new Promise((resolve, reject) => {
+      server.once('error', (error) => reject(new Error(`node ${nodeId} cannot listen on ${this.config.host}:${port}: ${error.message}`)));
+      server.listen({ host: this.config.host, port }, () => {
+        const address = server.address();
+        if (address === null || typeof address === 'string') return reject(new Error('listener has no address'));
+        resolve({ nodeId, host: this.config.host, port: address.port });
+      });
+    });
+  }
+
+  private accept(socket: Socket, nodeId: number): void {
+    if (this.stopping !== null) {
+      socket.destroy();
+      return;
+    }
+    const connection = new Connection(socket, nodeId, this, this.handlers, this.settings['socket.request.max.bytes'], (closed) => this.connections.delete(closed));
+    this.connections.add(connection);
+  }
+
+  get bootstrapServers(): string {
+    return this.listeners.map((listener) => `${listener.host}:${listener.port}`).join(',');
+  }
+
+  /** Stops listening, closes connections, lets every node flush and checkpoint, closes the metadata log. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopComponents();
+    return this.stopping;
+  }
+
+  private async stopComponents(): Promise<void> {
+    const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const connection of this.connections) connection.shutdown();
+    this.connections.clear();
+    await closed;
+    await Promise.all(this.nodes.map((node) => node.stop(Limits.shutdownTimeoutMs - 500)));
+    if (this.metadataLog !== undefined) await this.metadataLog.close();
+  }
+}

@@ -1,0 +1,33 @@
+/** The request handlers by API key. */
+import { supportedVersionRanges, type ApiVersionRange } from '../../protocol/codec/index.js';
+import { ApiKey } from '../../protocol/schema/index.js';
+import type { RequestHandler } from '../services.js';
+import { handleApiVersions } from './api-versions.js';
+import { handleAlterConfigs, handleDescribeConfigs } from './configs.js';
+import { handleDeleteRecords } from './delete-records.js';
+import { handleFetch } from './fetch.js';
+import { handleListOffsets } from './list-offsets.js';
+import { handleMetadata } from './metadata.js';
+import { handleProduce } from './produce.js';
+import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics } from './topics.js';
+
+export function requestHandlers(): Map<number, RequestHandler> {
+  return new Map<number, RequestHandler>([
+    [ApiKey.ApiVersions, handleApiVersions as RequestHandler],
+    [ApiKey.Metadata, handleMetadata as RequestHandler],
+    [ApiKey.Produce, handleProduce as RequestHandler],
+    [ApiKey.Fetch, handleFetch as RequestHandler],
+    [ApiKey.ListOffsets, handleListOffsets as RequestHandler],
+    [ApiKey.CreateTopics, handleCreateTopics as RequestHandler],
+    [ApiKey.DeleteTopics, handleDeleteTopics as RequestHandler],
+    [ApiKey.CreatePartitions, handleCreatePartitions as RequestHandler],
+    [ApiKey.DeleteRecords, handleDeleteRecords as RequestHandler],
+    [ApiKey.DescribeConfigs, handleDescribeConfigs as RequestHandler],
+    [ApiKey.AlterConfigs, handleAlterConfigs as RequestHandler],
+  ]);
+}
+
+/** The ranges to advertise: APIs the codec serves and a handler implements. */
+export function advertisedApiVersions(handlers: ReadonlyMap<number, RequestHandler>): ApiVersionRange[] {
+  return supportedVersionRanges().filter((range) => handlers.has(range.apiKey));
+}

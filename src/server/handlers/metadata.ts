@@ -1,0 +1,59 @@
+/**
+ * Metadata: brokers (one per node, each with its own listener), the controller, and topics
+ * with their partitions' leaders. Unknown topics are auto-created when both the broker
+ * (auto.create.topics.enable) and, from v4, the request allow it.
+ */
+import { isInternalTopic, topicNameProblem } from '../../controller/topic-names.js';
+import type { RequestBody } from '../../protocol/codec/index.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import type { ApiKey } from '../../protocol/schema/index.js';
+import type { TopicImage } from '../../metadata/image.js';
+import type { RequestContext } from '../services.js';
+
+type MetadataRequest = RequestBody<typeof ApiKey.Metadata>;
+
+export async function handleMetadata(context: RequestContext, request: MetadataRequest): Promise<unknown> {
+  const { services } = context;
+  const version = context.header.apiVersion;
+  // v0: an empty list means every topic; v1+: null means every topic, [] means none.
+  const allTopics = request.topics === null || (version === 0 && request.topics.length === 0);
+  const names = allTopics ? [...services.image.topics.keys()] : request.topics!.map((topic) => topic.name);
+  const allowAutoCreate = services.settings['auto.create.topics.enable'] && (version < 4 || request.allowAutoTopicCreation);
+  if (!allTopics && allowAutoCreate) {
+    const missing = names.filter((name) => services.image.topic(name) === undefined && topicNameProblem(name) === null);
+    if (missing.length > 0) await services.autoCreateTopics(missing);
+  }
+  return {
+    throttleTimeMs: 0,
+    brokers: services.listeners.map((listener) => ({ nodeId: listener.nodeId, host: listener.host, port: listener.port, rack: null })),
+    clusterId: services.image.clusterId,
+    controllerId: services.controllerId,
+    topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes.length)),
+    clusterAuthorizedOperations: -2147483648,
+  };
+}
+
+function describeTopic(name: string, topic: TopicImage | undefined, nodeCount: number): unknown {
+  if (topic === undefined) {
+    const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return { errorCode, name, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+  }
+  return {
+    errorCode: ErrorCode.NONE,
+    name,
+    isInternal: isInternalTopic(name),
+    partitions: topic.partitions.map((partition) => {
+      const online = partition.leader >= 0 && partition.leader < nodeCount;
+      return {
+        errorCode: online ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+        partitionIndex: partition.partition,
+        leaderId: online ? partition.leader : -1,
+        leaderEpoch: partition.leaderEpoch,
+        replicaNodes: partition.replicas,
+        isrNodes: partition.isr,
+        offlineReplicas: partition.replicas.filter((replica) => replica >= nodeCount),
+      };
+    }),
+    topicAuthorizedOperations: -2147483648,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Where a partition's requests must go: its leader's node, and only through that node's own
+ * listener, as with a real cluster (clients route by Metadata).
+ */
+import { ErrorCode } from '../protocol/errors.js';
+import type { NodeHandle } from '../workers/node-handle.js';
+import type { BrokerServices } from './services.js';
+
+export type Route = { errorCode: 0; node: NodeHandle; leaderEpoch: number } | { errorCode: number; node: null; leaderEpoch: -1 };
+
+export function routePartition(services: BrokerServices, listenerNodeId: number, topic: string, partition: number): Route {
+  const image = services.image.partition(topic, partition);
+  if (image === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, node: null, leaderEpoch: -1 };
+  const node = services.nodes[image.leader];
+  if (node === undefined) return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, node: null, leaderEpoch: -1 };
+  if (image.leader !== listenerNodeId) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, node: null, leaderEpoch: -1 };
+  return { errorCode: ErrorCode.NONE, node, leaderEpoch: image.leaderEpoch };
+}
+
+/** Groups items by the node that must serve them, preserving order within each group. */
+export function groupByNode<T>(items: readonly T[], nodeOf: (item: T) => NodeHandle | null): Map<NodeHandle, T[]> {
+  const groups = new Map<NodeHandle, T[]>();
+  for (const item of items) {
+    const node = nodeOf(item);
+    if (node === null) continue;
+    let group = groups.get(node);
+    if (group === undefined) groups.set(node, (group = []));
+    group.push(item);
+  }
+  return groups;
+}

@@ -1,0 +1,382 @@
+/**
+ * One broker node, inside its worker thread: the partition replicas it hosts (a LogManager
+ * over its own data dir), the produce path (append from the ring, group-committed fsync, ack),
+ * the fetch path (read or park), and the control operations. I/O comes in through the request
+ * ring and goes out through the completion ring; the node never touches a socket.
+ */
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { Clock } from '../runtime/clock.js';
+import { Limits } from '../runtime/limits.js';
+import type { Logger } from '../runtime/logger.js';
+import { RingReader, RingWriter } from '../runtime/shared-ring.js';
+import type { LogConfig } from '../storage/log-config.js';
+import { LogManager } from '../storage/log-manager.js';
+import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
+import {
+  MessageKind,
+  messageKind,
+  readControl,
+  readFetchRequest,
+  readProduceRequest,
+  writeControl,
+  writeFetchCompletion,
+  writeProduceCompletion,
+  type ControlRequest,
+  type ControlResponse,
+  type DeleteRecordsResult,
+  type FetchPartitionResult,
+  type FetchRequest,
+  type ListOffsetsResult,
+  type ProducePartitionResult,
+  type ProduceRequest,
+} from './node-protocol.js';
+import { PartitionReplica, replicaKey } from './partition-replica.js';
+
+export interface BrokerNodeOptions {
+  nodeId: number;
+  dataDir: string;
+  requestRing: SharedArrayBuffer;
+  completionRing: SharedArrayBuffer;
+  /** Storage config per topic known at start (logs found on disk are opened with it). */
+  topicConfigs: Record<string, LogConfig>;
+  defaultLogConfig: LogConfig;
+  retentionCheckIntervalMs: number;
+  checkpointIntervalMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+const ISOLATION_READ_COMMITTED = 1;
+const LATEST_TIMESTAMP = -1;
+const EARLIEST_TIMESTAMP = -2;
+const MAINTENANCE_INTERVAL_MS = 1000;
+
+export class BrokerNode {
+  readonly nodeId: number;
+  private readonly requests: RingReader;
+  private readonly completions: RingWriter;
+  private readonly logs: LogManager;
+  private readonly replicas = new Map<string, PartitionReplica>();
+  private readonly purgatory = new FetchPurgatory();
+  /** Completions that did not fit the ring yet, in order. */
+  private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
+  private readonly topicConfigs: Map<string, LogConfig>;
+  /** Logs appended to in the current drain: one flush each afterwards. */
+  private readonly touched = new Set<PartitionReplica>();
+  private running = true;
+  private backlogDraining = false;
+  private lastMaintenanceMs = 0;
+
+  constructor(private readonly options: BrokerNodeOptions) {
+    this.nodeId = options.nodeId;
+    this.requests = new RingReader(options.requestRing);
+    this.completions = new RingWriter(options.completionRing);
+    this.topicConfigs = new Map(Object.entries(options.topicConfigs));
+    this.logs = LogManager.open({
+      dataDir: options.dataDir,
+      clock: options.clock,
+      configFor: (topic) => this.topicConfigs.get(topic) ?? options.defaultLogConfig,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs,
+      checkpointIntervalMs: options.checkpointIntervalMs,
+      log: (message) => options.logger.warn(message),
+    });
+  }
+
+  get openedAfterCleanShutdown(): boolean {
+    return this.logs.openedAfterCleanShutdown;
+  }
+
+  get partitionCount(): number {
+    return this.logs.partitions().length;
+  }
+
+  /** Serves the request ring until shutdown. */
+  async serve(): Promise<void> {
+    while (this.running) {
+      this.requests.drain(this.handleMessage);
+      this.flushTouched();
+      if (this.running && this.requests.isEmpty) await this.requests.waitForData();
+    }
+  }
+
+  private readonly handleMessage = (bytes: Buffer, offset: number, length: number): void => {
+    switch (messageKind(bytes, offset)) {
+      case MessageKind.PRODUCE:
+        this.handleProduce(readProduceRequest(bytes, offset));
+        break;
+      case MessageKind.FETCH:
+        this.handleFetch(readFetchRequest(bytes, offset));
+        break;
+      case MessageKind.CONTROL: {
+        const { requestId, message } = readControl<ControlRequest>(bytes, offset, length);
+        void this.handleControl(requestId, message);
+        break;
+      }
+      default:
+        throw new Error(`node ${this.nodeId}: unknown ring message kind ${messageKind(bytes, offset)}`);
+    }
+  };
+
+  // ---- produce ----------------------------------------------------------------------------
+
+  private handleProduce(request: ProduceRequest): void {
+    const results: ProducePartitionResult[] = [];
+    const durable: Array<Promise<void>> = [];
+    for (const partition of request.partitions) {
+      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
+      results.push(this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, durable));
+    }
+    if (request.acks === 0) return;
+    if (durable.length === 0) {
+      this.complete((ring) => writeProduceCompletion(ring, request.requestId, results));
+      return;
+    }
+    Promise.all(durable).then(
+      () => this.complete((ring) => writeProduceCompletion(ring, request.requestId, results)),
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        for (const result of results) {
+          if (result.errorCode === ErrorCode.NONE) Object.assign(result, { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, baseOffset: -1, errorMessage: message });
+        }
+        this.complete((ring) => writeProduceCompletion(ring, request.requestId, results));
+      },
+    );
+  }
+
+  private appendPartition(replica: PartitionReplica | undefined, topic: string, partition: number, records: Buffer, acks: number, durable: Array<Promise<void>>): ProducePartitionResult {
+    if (replica === undefined) {
+      return produceError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} does not lead ${topic}-${partition}`);
+    }
+    try {
+      const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
+      this.touched.add(replica);
+      if (acks !== 0 && replica.waitsForFsync) durable.push(replica.log.whenDurable(appended.lastOffset));
+      return { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
+    } catch (error) {
+      if (error instanceof KafkaError) {
+        this.options.logger.debug('produce rejected', { topic, partition, code: error.code, reason: error.message });
+        return produceError(error.code, error.message);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * After a drain: one group-committed flush per log appended to, then the high watermark
+   * moves and parked fetches wake. Under interval/never the watermark moves at once.
+   */
+  private flushTouched(): void {
+    if (this.touched.size === 0) return;
+    for (const replica of this.touched) {
+      if (replica.waitsForFsync) {
+        replica.log.flush().then(
+          () => this.onHighWatermarkMaybeMoved(replica),
+          (error: unknown) => this.options.logger.error('flush failed', { topic: replica.topic, partition: replica.partition, error: String(error) }),
+        );
+      } else {
+        this.onHighWatermarkMaybeMoved(replica);
+      }
+    }
+    this.touched.clear();
+  }
+
+  private onHighWatermarkMaybeMoved(replica: PartitionReplica): void {
+    if (!replica.refreshHighWatermark()) return;
+    for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, false);
+  }
+
+  // ---- fetch ------------------------------------------------------------------------------
+
+  private handleFetch(request: FetchRequest): void {
+    const { results, bytes, anyError } = this.readFetch(request);
+    const satisfied = anyError || bytes >= request.minBytes || request.maxWaitMs <= 0 || bytes >= request.maxBytes;
+    if (satisfied || this.purgatory.isFull) {
+      this.complete((ring) => writeFetchCompletion(ring, request.requestId, results));
+      return;
+    }
+    this.purgatory.park(request, this.options.clock.nowMs());
+  }
+
+  private tryCompleteParked(parked: ParkedFetch, expired: boolean): void {
+    if (parked.done) return;
+    const { results, bytes, anyError } = this.readFetch(parked.request);
+    if (!expired && !anyError && bytes < parked.request.minBytes) return;
+    this.purgatory.remove(parked);
+    this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
+  }
+
+  /** Reads every partition of a fetch, honouring max_bytes, partition_max_bytes and KIP-74. */
+  private readFetch(request: FetchRequest): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
+    const results: FetchPartitionResult[] = [];
+    let remaining = Math.min(request.maxBytes, Limits.maxFetchResponseBytes);
+    let bytes = 0;
+    let anyError = false;
+    for (const partition of request.partitions) {
+      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
+      const result = this.readPartition(replica, partition.fetchOffset, Math.min(partition.partitionMaxBytes, remaining), bytes === 0, request.isolationLevel);
+      if (result.errorCode !== ErrorCode.NONE) anyError = true;
+      bytes += result.records.length;
+      remaining = Math.max(0, remaining - result.records.length);
+      results.push(result);
+    }
+    return { results, bytes, anyError };
+  }
+
+  private readPartition(replica: PartitionReplica | undefined, fetchOffset: number, maxBytes: number, minOneBatch: boolean, isolationLevel: number): FetchPartitionResult {
+    if (replica === undefined) return fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
+    const log = replica.log;
+    const upperBound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
+    const base = { errorCode: ErrorCode.NONE, highWatermark: replica.highWatermark, lastStableOffset: replica.lastStableOffset, logStartOffset: log.logStartOffset };
+    if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+      return fetchError(ErrorCode.OFFSET_OUT_OF_RANGE, replica.highWatermark, log.logStartOffset);
+    }
+    if (maxBytes <= 0 && !minOneBatch) return { ...base, records: EMPTY };
+    const { records } = log.read(fetchOffset, Math.max(maxBytes, 0), upperBound, minOneBatch);
+    return { ...base, records };
+  }
+
+  // ---- control ----------------------------------------------------------------------------
+
+  private async handleControl(requestId: number, message: ControlRequest): Promise<void> {
+    let response: ControlResponse;
+    try {
+      response = { ok: true, value: await this.runControl(message) };
+    } catch (error) {
+      this.options.logger.error('control operation failed', { op: message.op, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      response = { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    this.complete((ring) => writeControl(ring, requestId, response));
+  }
+
+  private async runControl(message: ControlRequest): Promise<unknown> {
+    switch (message.op) {
+      case 'becomeLeader':
+        for (const assignment of message.partitions) {
+          this.topicConfigs.set(assignment.topic, assignment.config);
+          const log = this.logs.getOrCreate(assignment.topic, assignment.partition, assignment.config);
+          log.config = assignment.config;
+          const key = replicaKey(assignment.topic, assignment.partition);
+          const existing = this.replicas.get(key);
+          if (existing !== undefined) existing.leaderEpoch = assignment.leaderEpoch;
+          else this.replicas.set(key, new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch));
+        }
+        return null;
+      case 'stopReplica':
+        for (const { topic, partition } of message.partitions) {
+          const key = replicaKey(topic, partition);
+          this.replicas.delete(key);
+          for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
+          if (message.deleteData) await this.logs.delete(topic, partition);
+        }
+        return null;
+      case 'updateConfig':
+        this.topicConfigs.set(message.topic, message.config);
+        for (const { topic, log } of this.logs.partitions()) if (topic === message.topic) log.config = message.config;
+        return null;
+      case 'dropStrayLogs':
+        return this.dropStrayLogs(new Set(message.knownTopics));
+      case 'listOffsets':
+        return message.partitions.map((partition) => this.listOffset(partition.topic, partition.partition, partition.timestamp, message.isolationLevel));
+      case 'deleteRecords':
+        return this.deleteRecords(message.partitions);
+      case 'shutdown':
+        await this.shutdown();
+        return null;
+    }
+  }
+
+  /** Logs of topics that no longer exist (deleted while this node was down) are removed. */
+  private async dropStrayLogs(knownTopics: ReadonlySet<string>): Promise<number> {
+    for (const replica of [...this.replicas.values()]) {
+      if (knownTopics.has(replica.topic)) continue;
+      this.replicas.delete(replicaKey(replica.topic, replica.partition));
+      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
+    }
+    let dropped = 0;
+    for (const { topic, partition } of this.logs.partitions()) {
+      if (knownTopics.has(topic)) continue;
+      this.options.logger.info('deleting log of a topic that no longer exists', { topic, partition });
+      await this.logs.delete(topic, partition);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  private listOffset(topic: string, partition: number, timestamp: number, isolationLevel: number): ListOffsetsResult {
+    const replica = this.replicas.get(replicaKey(topic, partition));
+    if (replica === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestamp: -1 };
+    const bound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
+    if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: bound, timestamp: -1 };
+    if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: replica.log.logStartOffset, timestamp: -1 };
+    if (timestamp < 0) return { errorCode: ErrorCode.INVALID_REQUEST, offset: -1, timestamp: -1 };
+    const found = replica.log.offsetForTimestamp(timestamp);
+    if (found === null || found.offset >= bound) return { errorCode: ErrorCode.NONE, offset: -1, timestamp: -1 };
+    return { errorCode: ErrorCode.NONE, offset: found.offset, timestamp: found.timestampMs };
+  }
+
+  private async deleteRecords(partitions: Array<{ topic: string; partition: number; offset: number }>): Promise<DeleteRecordsResult[]> {
+    const results: DeleteRecordsResult[] = [];
+    for (const { topic, partition, offset } of partitions) {
+      const replica = this.replicas.get(replicaKey(topic, partition));
+      if (replica === undefined) {
+        results.push({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 });
+        continue;
+      }
+      const target = offset === -1 ? replica.highWatermark : offset;
+      if (target < 0 || target > replica.highWatermark) {
+        results.push({ errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: -1 });
+        continue;
+      }
+      results.push({ errorCode: ErrorCode.NONE, lowWatermark: await replica.log.deleteRecordsBefore(target) });
+    }
+    this.logs.writeCheckpoints();
+    return results;
+  }
+
+  // ---- completions, tick, shutdown ----------------------------------------------------------
+
+  /** Writes a completion, or queues it behind earlier ones when the ring is full. */
+  private complete(write: (ring: RingWriter) => boolean): void {
+    if (this.backlog.length === 0 && write(this.completions)) return;
+    this.backlog.push(write);
+    if (!this.backlogDraining) void this.drainBacklog();
+  }
+
+  private async drainBacklog(): Promise<void> {
+    this.backlogDraining = true;
+    while (this.backlog.length > 0) {
+      if (this.backlog[0]!(this.completions)) this.backlog.shift();
+      else await this.completions.waitForSpace();
+    }
+    this.backlogDraining = false;
+  }
+
+  /** Expires parked fetches; runs retention and checkpoints now and then. */
+  async tick(): Promise<void> {
+    const nowMs = this.options.clock.nowMs();
+    for (const parked of this.purgatory.expired(nowMs)) this.tryCompleteParked(parked, true);
+    if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
+      this.lastMaintenanceMs = nowMs;
+      await this.logs.tick();
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    for (const parked of this.purgatory.drainAll()) {
+      const { results } = this.readFetch(parked.request);
+      this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
+    }
+    await this.logs.close();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function produceError(errorCode: number, errorMessage: string): ProducePartitionResult {
+  return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+}
+
+function fetchError(errorCode: number, highWatermark: number, logStartOffset: number): FetchPartitionResult {
+  return { errorCode, highWatermark, lastStableOffset: highWatermark, logStartOffset, records: EMPTY };
+}

@@ -1,0 +1,193 @@
+/**
+ * The front end's handle on one node worker: starts the thread, writes requests into its
+ * request ring and matches completions from its completion ring to the promises waiting for
+ * them. When the request ring is full, requests queue here in order and `isBackedUp` tells the
+ * front end to stop reading sockets until the node catches up.
+ */
+import { Worker } from 'node:worker_threads';
+import { Limits } from '../runtime/limits.js';
+import type { Logger } from '../runtime/logger.js';
+import { createRingBuffer, RingReader, RingWriter } from '../runtime/shared-ring.js';
+import {
+  MessageKind,
+  messageKind,
+  readControl,
+  readFetchCompletion,
+  readProduceCompletion,
+  writeControl,
+  writeFetchRequest,
+  writeProduceRequest,
+  type ControlRequest,
+  type ControlResponse,
+  type FetchPartitionResult,
+  type FetchRequest,
+  type ProducePartitionResult,
+  type ProduceRequest,
+} from './node-protocol.js';
+import type { NodeWorkerData, NodeWorkerMessage } from './node-worker.js';
+
+type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
+
+/** Bytes of requests queued here before the front end must stop reading sockets. */
+const BACKLOG_PAUSE_BYTES = 8 * 1024 * 1024;
+
+export class NodeHandle {
+  readonly nodeId: number;
+  private readonly worker: Worker;
+  private readonly requests: RingWriter;
+  private readonly completions: RingReader;
+  private readonly pending = new Map<number, Pending>();
+  private readonly backlog: Array<{ write: (ring: RingWriter) => boolean; sizeBytes: number }> = [];
+  private backlogBytes = 0;
+  private backlogDraining = false;
+  private nextRequestId = 1;
+  private stopped = false;
+  private readonly readyPromise: Promise<Extract<NodeWorkerMessage, { type: 'ready' }>>;
+  private readonly exitPromise: Promise<number>;
+  /** Called whenever the backlog empties, so the front end can resume reading sockets. */
+  onDrained: () => void = () => {};
+
+  constructor(data: Omit<NodeWorkerData, 'requestRing' | 'completionRing'>, private readonly logger: Logger) {
+    this.nodeId = data.nodeId;
+    const requestRing = createRingBuffer(Limits.ringCapacityBytes);
+    const completionRing = createRingBuffer(Limits.ringCapacityBytes);
+    this.requests = new RingWriter(requestRing);
+    this.completions = new RingReader(completionRing);
+    this.worker = new Worker(new URL('./node-worker.js', import.meta.url), {
+      workerData: { ...data, requestRing, completionRing } satisfies NodeWorkerData,
+    });
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.worker.on('message', (message: NodeWorkerMessage) => {
+        if (message.type === 'ready') resolve(message);
+      });
+      this.worker.once('error', reject);
+      this.worker.once('exit', (code) => reject(new Error(`node ${this.nodeId} exited with code ${code} before it was ready`)));
+    });
+    this.exitPromise = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.on('error', (error) => {
+      this.logger.error('node worker crashed', { node: this.nodeId, error: error.stack ?? error.message });
+      this.failAll(new Error(`node ${this.nodeId} crashed: ${error.message}`));
+    });
+    void this.pumpCompletions();
+  }
+
+  ready(): Promise<Extract<NodeWorkerMessage, { type: 'ready' }>> {
+    return this.readyPromise;
+  }
+
+  get isBackedUp(): boolean {
+    return this.backlogBytes >= BACKLOG_PAUSE_BYTES;
+  }
+
+  get maxMessageBytes(): number {
+    return this.requests.maxMessageBytes;
+  }
+
+  /** acks=0 produce: no completion comes back. */
+  produceWithoutAck(request: Omit<ProduceRequest, 'requestId'>): void {
+    const full: ProduceRequest = { ...request, requestId: 0 };
+    this.send((ring) => writeProduceRequest(ring, full), sizeOf(request.partitions));
+  }
+
+  produce(request: Omit<ProduceRequest, 'requestId'>): Promise<ProducePartitionResult[]> {
+    return this.call((requestId) => (ring) => writeProduceRequest(ring, { ...request, requestId }), sizeOf(request.partitions));
+  }
+
+  fetch(request: Omit<FetchRequest, 'requestId'>): Promise<FetchPartitionResult[]> {
+    return this.call((requestId) => (ring) => writeFetchRequest(ring, { ...request, requestId }), 64 + request.partitions.length * 64);
+  }
+
+  async control<T>(message: ControlRequest): Promise<T> {
+    const response = await this.call<ControlResponse>((requestId) => (ring) => writeControl(ring, requestId, message), 1024);
+    if (!response.ok) throw new Error(`node ${this.nodeId}: ${message.op} failed: ${response.error}`);
+    return response.value as T;
+  }
+
+  private call<T>(build: (requestId: number) => (ring: RingWriter) => boolean, sizeBytes: number): Promise<T> {
+    if (this.stopped) return Promise.reject(new Error(`node ${this.nodeId} is stopped`));
+    const requestId = this.nextRequestId;
+    this.nextRequestId = this.nextRequestId >= 0xfffffff0 ? 1 : this.nextRequestId + 1;
+    const promise = new Promise<T>((resolve, reject) => this.pending.set(requestId, { resolve: resolve as (value: never) => void, reject }));
+    this.send(build(requestId), sizeBytes);
+    return promise;
+  }
+
+  private send(write: (ring: RingWriter) => boolean, sizeBytes: number): void {
+    if (this.backlog.length === 0 && write(this.requests)) return;
+    this.backlog.push({ write, sizeBytes });
+    this.backlogBytes += sizeBytes;
+    if (!this.backlogDraining) void this.drainBacklog();
+  }
+
+  private async drainBacklog(): Promise<void> {
+    this.backlogDraining = true;
+    while (this.backlog.length > 0 && !this.stopped) {
+      const head = this.backlog[0]!;
+      if (head.write(this.requests)) {
+        this.backlog.shift();
+        this.backlogBytes -= head.sizeBytes;
+      } else {
+        await this.requests.waitForSpace();
+      }
+    }
+    this.backlogDraining = false;
+    this.onDrained();
+  }
+
+  private async pumpCompletions(): Promise<void> {
+    while (!this.stopped) {
+      this.completions.drain(this.handleCompletion);
+      if (this.completions.isEmpty) await Promise.race([this.completions.waitForData(), this.exitPromise]);
+    }
+  }
+
+  private readonly handleCompletion = (bytes: Buffer, offset: number, length: number): void => {
+    const kind = messageKind(bytes, offset);
+    let requestId: number;
+    let value: unknown;
+    if (kind === MessageKind.PRODUCE) ({ requestId, results: value } = readProduceCompletion(bytes, offset) as { requestId: number; results: unknown });
+    else if (kind === MessageKind.FETCH) ({ requestId, results: value } = readFetchCompletion(bytes, offset) as { requestId: number; results: unknown });
+    else ({ requestId, message: value } = readControl<ControlResponse>(bytes, offset, length) as { requestId: number; message: unknown });
+    const pending = this.pending.get(requestId);
+    if (pending === undefined) {
+      this.logger.error('completion for an unknown request', { node: this.nodeId, requestId, kind });
+      return;
+    }
+    this.pending.delete(requestId);
+    pending.resolve(value as never);
+  };
+
+  private failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+
+  /** Asks the node to flush and close its logs, then waits for the thread to end. */
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await withTimeout(this.control({ op: 'shutdown' }), timeoutMs);
+    } catch (error) {
+      this.logger.warn('node did not shut down cleanly', { node: this.nodeId, error: (error as Error).message });
+    }
+    this.stopped = true;
+    this.failAll(new Error(`node ${this.nodeId} stopped`));
+    await this.worker.terminate();
+  }
+}
+
+function sizeOf(partitions: ReadonlyArray<{ topic: string; records: Buffer }>): number {
+  let size = 64;
+  for (const partition of partitions) size += partition.topic.length * 3 + 16 + partition.records.length;
+  return size;
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    }),
+  ]);
+}

@@ -1,0 +1,52 @@
+/**
+ * Entry point of a node worker thread. Opens the node's data dir (recovering its logs),
+ * reports ready, serves its rings until told to shut down, then exits.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from '../runtime/clock.js';
+import { Limits } from '../runtime/limits.js';
+import { Logger, type LogLevel } from '../runtime/logger.js';
+import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & { logLevel: LogLevel };
+
+export type NodeWorkerMessage =
+  | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
+  | { type: 'stopped'; nodeId: number };
+
+async function main(): Promise<void> {
+  const data = workerData as NodeWorkerData;
+  const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
+  const started = performance.now();
+  const node = new BrokerNode({ ...data, clock: systemClock, logger });
+  // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
+  let ticking = false;
+  const ticker = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    node.tick().then(
+      () => (ticking = false),
+      (error: unknown) => {
+        ticking = false;
+        logger.error('tick failed', { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      },
+    );
+  }, Limits.nodeTickIntervalMs);
+  const ready: NodeWorkerMessage = {
+    type: 'ready',
+    nodeId: node.nodeId,
+    partitions: node.partitionCount,
+    cleanShutdown: node.openedAfterCleanShutdown,
+    openMs: performance.now() - started,
+  };
+  parentPort!.postMessage(ready);
+  await node.serve();
+  clearInterval(ticker);
+  const stopped: NodeWorkerMessage = { type: 'stopped', nodeId: node.nodeId };
+  parentPort!.postMessage(stopped);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`node worker failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});
