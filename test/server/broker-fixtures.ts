@@ -1,0 +1,99 @@
+import { ApiKey } from '../../src/protocol/schema/index.js';
+import { encodeRecordBatch } from '../../src/protocol/records/records.js';
+import { RawConnection } from '../helpers/raw-client.js';
+import type { BrokerHandle } from '../../src/index.js';
+
+export interface MetadataPartition {
+  partitionIndex: number;
+  leaderId: number;
+  errorCode: number;
+}
+
+export async function createTopic(broker: BrokerHandle, name: string, numPartitions: number, configs: Array<{ name: string; value: string }> = []): Promise<number> {
+  const connection = await RawConnection.fromBootstrap(broker.bootstrapServers);
+  try {
+    const response = await connection.request<{ topics: Array<{ errorCode: number; errorMessage: string | null }> }>(ApiKey.CreateTopics, 4, {
+      topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    return response.topics[0]!.errorCode;
+  } finally {
+    connection.close();
+  }
+}
+
+export async function partitionsOf(broker: BrokerHandle, topic: string): Promise<MetadataPartition[]> {
+  const connection = await RawConnection.fromBootstrap(broker.bootstrapServers);
+  try {
+    const response = await connection.request<{ topics: Array<{ errorCode: number; partitions: MetadataPartition[] }> }>(ApiKey.Metadata, 8, {
+      topics: [{ name: topic }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    return response.topics[0]!.partitions;
+  } finally {
+    connection.close();
+  }
+}
+
+/** A connection to the listener of the node that leads `topic`-`partition`. */
+export async function leaderConnection(broker: BrokerHandle, topic: string, partition: number): Promise<RawConnection> {
+  const leader = (await partitionsOf(broker, topic)).find((entry) => entry.partitionIndex === partition)!.leaderId;
+  const node = broker.nodes.find((entry) => entry.nodeId === leader)!;
+  return RawConnection.open(node.host, node.port);
+}
+
+export function keyedBatch(count: number, label = 'v', timestampMs = Date.now()): Buffer {
+  return encodeRecordBatch({
+    timestampMs,
+    records: Array.from({ length: count }, (_, index) => ({ key: `key-${index % 5}`, value: `${label}-${index}` })),
+  });
+}
+
+export interface ProducePartitionResponse {
+  partitionIndex: number;
+  errorCode: number;
+  baseOffset: bigint;
+  logStartOffset: bigint;
+}
+
+export async function produce(connection: RawConnection, topic: string, partition: number, records: Buffer | null, acks = -1, version = 7): Promise<ProducePartitionResponse> {
+  const response = await connection.request<{ responses: Array<{ partitions: ProducePartitionResponse[] }> }>(ApiKey.Produce, version, {
+    transactionalId: null,
+    acks,
+    timeoutMs: 5000,
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, records }] }],
+  });
+  return response.responses[0]!.partitions[0]!;
+}
+
+export interface FetchPartitionResponse {
+  partitionIndex: number;
+  errorCode: number;
+  highWatermark: bigint;
+  lastStableOffset: bigint;
+  logStartOffset: bigint;
+  records: Buffer | null;
+}
+
+export function fetchBody(topic: string, partition: number, fetchOffset: bigint, options: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; partitionMaxBytes?: number } = {}): unknown {
+  return {
+    replicaId: -1,
+    maxWaitMs: options.maxWaitMs ?? 0,
+    minBytes: options.minBytes ?? 1,
+    maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset, logStartOffset: -1n, partitionMaxBytes: options.partitionMaxBytes ?? 1024 * 1024 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
+}
+
+export async function fetchPartition(connection: RawConnection, topic: string, partition: number, fetchOffset: bigint, options: Parameters<typeof fetchBody>[3] = {}): Promise<FetchPartitionResponse> {
+  const response = await connection.request<{ responses: Array<{ partitions: FetchPartitionResponse[] }> }>(ApiKey.Fetch, 11, fetchBody(topic, partition, fetchOffset, options), 40_000);
+  return response.responses[0]!.partitions[0]!;
+}
