@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, defaultConfig, loadConfigFile, validateConfig } from '../../src/config/broker-config.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
+
+const repoConfig = (name: string) => new URL(`../../../config/${name}`, import.meta.url).pathname;
+
+test('the shipped configs are valid', () => {
+  const standard = loadConfigFile(repoConfig('default.json'));
+  assert.equal(standard.nodes, 3);
+  assert.equal(standard.port, 9092);
+  assert.equal(standard.broker['log.flush.policy'], 'always');
+  assert.equal(loadConfigFile(repoConfig('single-node.json')).nodes, 1);
+});
+
+test('errors name the bad key and value', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ nodes: 0 }, /"nodes" must be at least 1, got 0/],
+    [{ nodes: 'three' }, /"nodes" must be a number, got "three"/],
+    [{ port: 70000 }, /"port" must be at most 65535, got 70000/],
+    [{ port: 65535, nodes: 3 }, /run past 65535/],
+    [{ logLevel: 'loud' }, /"logLevel" must be one of/],
+    [{ colour: 'blue' }, /unknown key "colour"/],
+    [{ broker: { 'num.partitions': 0 } }, /"num.partitions" must be at least 1, got 0/],
+    [{ broker: { 'log.flush.policy': 'sometimes' } }, /"log.flush.policy" must be one of "always", "interval", "never", got "sometimes"/],
+    [{ broker: { 'auto.create.topics.enable': 'yes' } }, /"auto.create.topics.enable" must be true or false, got "yes"/],
+    [{ broker: { 'no.such.setting': 1 } }, /unknown broker setting "no.such.setting"/],
+    [{ broker: [] }, /"broker" must be an object/],
+    [[], /must be a JSON object/],
+  ];
+  for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(raw));
+});
+
+test('overrides merge over a base', () => {
+  const config = validateConfig({ nodes: 1, broker: { 'num.partitions': 4 } }, defaultConfig());
+  assert.equal(config.nodes, 1);
+  assert.equal(config.port, 9092);
+  assert.equal(config.broker['num.partitions'], 4);
+  assert.equal(config.broker['auto.create.topics.enable'], true);
+});
+
+test('unreadable and non-JSON files give clear errors', () => {
+  const directory = temporaryDirectory();
+  assert.throws(() => loadConfigFile(join(directory, 'missing.json')), /cannot read config file .*missing\.json/);
+  const broken = join(directory, 'broken.json');
+  writeFileSync(broken, '{ "nodes": 3, }');
+  assert.throws(() => loadConfigFile(broken), /broken\.json is not valid JSON/);
+  const wrong = join(directory, 'wrong.json');
+  writeFileSync(wrong, '{ "port": "9092" }');
+  assert.throws(() => loadConfigFile(wrong), /wrong\.json: "port" must be a number, got "9092"/);
+});

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetadataImage } from '../../src/metadata/image.js';
+import { MetadataLog } from '../../src/metadata/metadata-log.js';
+import { ManualClock } from '../../src/runtime/clock.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
+
+test('the image applies topic, partition, config and removal records', () => {
+  const image = new MetadataImage();
+  image.apply({ type: 'cluster', clusterId: 'c1' });
+  image.apply({ type: 'topic', name: 't', topicId: 'id', configs: { 'retention.ms': '5' } });
+  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0 });
+  image.apply({ type: 'partition', topic: 't', partition: 1, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 });
+  image.apply({ type: 'topicConfig', name: 't', configs: {} });
+  assert.equal(image.clusterId, 'c1');
+  assert.equal(image.topic('t')!.partitions.length, 2);
+  assert.deepEqual(image.topic('t')!.configs, {});
+  assert.deepEqual(image.leaderCounts(3), [1, 1, 0]);
+  image.apply({ type: 'removeTopic', name: 't' });
+  assert.equal(image.topic('t'), undefined);
+  assert.equal(image.appliedRecords, 6);
+});
+
+test('records that break invariants are programmer errors', () => {
+  const image = new MetadataImage();
+  assert.throws(() => image.apply({ type: 'partition', topic: 'nope', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 }), /unknown topic/);
+  image.apply({ type: 'topic', name: 't', topicId: 'id', configs: {} });
+  assert.throws(() => image.apply({ type: 'topic', name: 't', topicId: 'id2', configs: {} }), /already exists/);
+  assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 2, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 }), /skips/);
+  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 3 });
+  assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 2 }), /moves back/);
+});
+
+test('the metadata log replays into the same image after reopening', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const image = new MetadataImage();
+  const log = MetadataLog.open(directory, clock, image);
+  await log.append([{ type: 'cluster', clusterId: 'abc' }]);
+  await log.append([
+    { type: 'topic', name: 'orders', topicId: 'x', configs: { 'cleanup.policy': 'compact' } },
+    { type: 'partition', topic: 'orders', partition: 0, replicas: [2], isr: [2], leader: 2, leaderEpoch: 0 },
+  ]);
+  await log.close();
+  const replayed = new MetadataImage();
+  const reopened = MetadataLog.open(directory, clock, replayed);
+  assert.equal(replayed.clusterId, 'abc');
+  assert.deepEqual(replayed.topic('orders')!.configs, { 'cleanup.policy': 'compact' });
+  assert.equal(replayed.partition('orders', 0)!.leader, 2);
+  assert.equal(reopened.endOffset, 3);
+  await reopened.close();
+});
