@@ -5,6 +5,8 @@
  * ring and goes out through the completion ring; the node never touches a socket.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { batchSizeBytes } from '../protocol/records/batch.js';
+import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
@@ -146,6 +148,10 @@ export class BrokerNode {
   private appendPartition(replica: PartitionReplica | undefined, topic: string, partition: number, records: Buffer, acks: number, durable: Array<Promise<void>>): ProducePartitionResult {
     if (replica === undefined) {
       return produceError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} does not lead ${topic}-${partition}`);
+    }
+    if (records.length >= LOG_OVERHEAD_BYTES && batchSizeBytes(records, 0) < records.length) {
+      // Kafka: Produce v3+ carries exactly one record batch per partition.
+      return produceError(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
     }
     try {
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);

@@ -153,6 +153,8 @@ test('malformed batches map to Kafka errors: old magic, truncated, empty, too la
   const huge = keyedBatch(1, 'x'.repeat(200 * 1024));
   assert.equal((await produce(connection, 'sturdy', 0, huge)).errorCode, ErrorCode.MESSAGE_TOO_LARGE);
   assert.equal((await produce(connection, 'sturdy', 0, keyedBatch(1), 2)).errorCode, ErrorCode.INVALID_REQUIRED_ACKS);
+  const twoBatches = Buffer.concat([keyedBatch(1), keyedBatch(2)]);
+  assert.equal((await produce(connection, 'sturdy', 0, twoBatches)).errorCode, ErrorCode.INVALID_RECORD, 'one batch per partition (v3+)');
   connection.close();
   await assertStillServing();
 });
