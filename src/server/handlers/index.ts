@@ -27,7 +27,16 @@ export function requestHandlers(): Map<number, RequestHandler> {
   ]);
 }
 
-/** The ranges to advertise: APIs the codec serves and a handler implements. */
+/**
+ * The ranges to advertise: APIs the codec serves and a handler implements.
+ *
+ * Produce is advertised from v0 although we serve 3+: librdkafka enables gzip, snappy and lz4
+ * only when the broker lists Produce v0 (librdkafka#4956, KAFKA-18659), so against "3-7" kcat
+ * and confluent-kafka silently send uncompressed batches. Kafka 4.0 does the same; a v0-2
+ * Produce request is still refused (the connection closes, see Connection).
+ */
 export function advertisedApiVersions(handlers: ReadonlyMap<number, RequestHandler>): ApiVersionRange[] {
-  return supportedVersionRanges().filter((range) => handlers.has(range.apiKey));
+  return supportedVersionRanges()
+    .filter((range) => handlers.has(range.apiKey))
+    .map((range) => (range.apiKey === ApiKey.Produce ? { ...range, minVersion: 0 } : range));
 }
