@@ -49,6 +49,14 @@ export const brokerSettings = {
   'log.cleaner.min.cleanable.ratio': { type: 'number', default: 0.5, min: 0, max: 1, description: 'dirty ratio that triggers compaction' },
   'log.flush.offset.checkpoint.interval.ms': { type: 'integer', default: 60_000, min: 1, description: 'how often recovery-point checkpoints are written' },
   'delete.topic.enable': { type: 'boolean', default: true, description: 'allow DeleteTopics' },
+  'offsets.topic.num.partitions': { type: 'integer', default: 6, min: 1, max: 1000, description: 'partitions of __consumer_offsets (fixed once the topic exists)' },
+  'offsets.topic.segment.bytes': { type: 'integer', default: 100 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size of __consumer_offsets' },
+  'offsets.retention.minutes': { type: 'integer', default: 7 * 24 * 60, min: 1, description: 'how long committed offsets of an empty group are kept' },
+  'offset.metadata.max.bytes': { type: 'integer', default: 4096, min: 0, description: 'largest metadata string of a committed offset' },
+  'group.initial.rebalance.delay.ms': { type: 'integer', default: 300, min: 0, description: 'wait for more members before the first rebalance of an empty group (Kafka: 3000)' },
+  'group.min.session.timeout.ms': { type: 'integer', default: 6000, min: 1, description: 'smallest session timeout a member may ask for' },
+  'group.max.session.timeout.ms': { type: 'integer', default: 1_800_000, min: 1, description: 'largest session timeout a member may ask for' },
+  'group.max.size': { type: 'integer', default: 2_147_483_647, min: 1, description: 'most members a group may have' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type BrokerSettingName = keyof typeof brokerSettings;

@@ -20,6 +20,7 @@ import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
 import type { PartitionAssignment } from '../workers/node-protocol.js';
 import { Connection } from './connection.js';
+import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
 import { advertisedApiVersions, requestHandlers } from './handlers/index.js';
 import type { BrokerServices, ListenerAddress } from './services.js';
 
@@ -81,6 +82,14 @@ export class Broker implements BrokerServices {
         defaultLogConfig: logConfigFor({}, this.settings),
         retentionCheckIntervalMs: this.settings['log.retention.check.interval.ms'],
         checkpointIntervalMs: this.settings['log.flush.offset.checkpoint.interval.ms'],
+        groupConfig: {
+          groupMinSessionTimeoutMs: this.settings['group.min.session.timeout.ms'],
+          groupMaxSessionTimeoutMs: this.settings['group.max.session.timeout.ms'],
+          groupInitialRebalanceDelayMs: this.settings['group.initial.rebalance.delay.ms'],
+          groupMaxSize: this.settings['group.max.size'],
+          offsetsRetentionMs: this.settings['offsets.retention.minutes'] * 60_000,
+          offsetMetadataMaxBytes: this.settings['offset.metadata.max.bytes'],
+        },
         logLevel: this.config.logLevel,
       },
       this.logger.child(`node-${nodeId}`),
@@ -102,7 +111,7 @@ export class Broker implements BrokerServices {
           continue;
         }
         const list = byNode.get(partition.leader) ?? [];
-        list.push({ topic: topic.name, partition: partition.partition, leaderEpoch: partition.leaderEpoch, config });
+        list.push({ topic: topic.name, partition: partition.partition, leaderEpoch: partition.leaderEpoch, config, partitionCount: topic.partitions.length });
         byNode.set(partition.leader, list);
       }
     }
@@ -128,8 +137,10 @@ export class Broker implements BrokerServices {
       case 'partition': {
         const node = this.nodes[record.leader];
         if (node === undefined) return [];
-        const config = logConfigFor(this.image.topic(record.topic)?.configs ?? {}, this.settings);
-        return [node.control({ op: 'becomeLeader', partitions: [{ topic: record.topic, partition: record.partition, leaderEpoch: record.leaderEpoch, config }] })];
+        const topic = this.image.topic(record.topic);
+        const config = logConfigFor(topic?.configs ?? {}, this.settings);
+        const partitionCount = topic?.partitions.length ?? record.partition + 1;
+        return [node.control({ op: 'becomeLeader', partitions: [{ topic: record.topic, partition: record.partition, leaderEpoch: record.leaderEpoch, config, partitionCount }] })];
       }
       case 'removeTopic':
         return this.nodes.map((node) => node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] }));
@@ -149,6 +160,23 @@ export class Broker implements BrokerServices {
       if (result.errorCode === ErrorCode.NONE) this.logger.info('auto-created topic', { topic: result.name, partitions: result.numPartitions });
       else if (result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) this.logger.warn('auto-create failed', { topic: result.name, error: errorName(result.errorCode), detail: result.errorMessage ?? '' });
     }
+  }
+
+  async ensureOffsetsTopic(): Promise<void> {
+    if (this.image.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
+    const [result] = await this.controller.createTopics([
+      {
+        name: CONSUMER_OFFSETS_TOPIC,
+        numPartitions: this.settings['offsets.topic.num.partitions'],
+        replicationFactor: 1,
+        configs: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.bytes', value: String(this.settings['offsets.topic.segment.bytes']) },
+        ],
+      },
+    ]);
+    if (result!.errorCode === ErrorCode.NONE) this.logger.info('created the consumer offsets topic', { partitions: result!.numPartitions });
+    else if (result!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`cannot create ${CONSUMER_OFFSETS_TOPIC}: ${result!.errorMessage}`);
   }
 
   private listen(nodeId: number): Promise<ListenerAddress> {

@@ -30,6 +30,7 @@ export class Connection {
   private closed = false;
   private readingPaused = false;
   readonly description: string;
+  private readonly clientHost: string;
 
   constructor(
     private readonly socket: Socket,
@@ -40,6 +41,7 @@ export class Connection {
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.description = `${socket.remoteAddress}:${socket.remotePort}->node-${nodeId}`;
+    this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     this.frames = new FrameReader(maxRequestSizeBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -88,7 +90,7 @@ export class Connection {
   private run(handler: RequestHandler, header: RequestHeader, body: unknown): void {
     const slot: ResponseSlot = { encoded: null, done: false };
     this.slots.push(slot);
-    const context = { services: this.services, nodeId: this.nodeId, header };
+    const context = { services: this.services, nodeId: this.nodeId, header, clientHost: this.clientHost };
     let result: unknown;
     try {
       result = handler(context, body as never);

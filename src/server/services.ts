@@ -27,6 +27,8 @@ export interface BrokerServices {
   readonly logger: Logger;
   /** Creates topics with the broker defaults (auto.create.topics.enable). */
   autoCreateTopics(names: readonly string[]): Promise<void>;
+  /** Creates `__consumer_offsets` if it does not exist yet. */
+  ensureOffsetsTopic(): Promise<void>;
 }
 
 export interface RequestContext {
@@ -34,6 +36,8 @@ export interface RequestContext {
   /** The node whose listener received the request. */
   readonly nodeId: number;
   readonly header: RequestHeader;
+  /** The client's address, as group members report it. */
+  readonly clientHost: string;
 }
 
 /** A handler returns the response body, or null when the request gets no response (acks=0). */

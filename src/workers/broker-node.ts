@@ -14,6 +14,8 @@ import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
+import type { GroupCoordinatorConfig } from '../group/index.js';
+import { GroupCoordinators, type ForwardedGroupRequest } from './group-coordinators.js';
 import {
   MessageKind,
   messageKind,
@@ -44,11 +46,13 @@ export interface BrokerNodeOptions {
   defaultLogConfig: LogConfig;
   retentionCheckIntervalMs: number;
   checkpointIntervalMs: number;
+  groupConfig: Partial<GroupCoordinatorConfig>;
   clock: Clock;
   logger: Logger;
 }
 
 const ISOLATION_READ_COMMITTED = 1;
+const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 const MAINTENANCE_INTERVAL_MS = 1000;
@@ -60,6 +64,7 @@ export class BrokerNode {
   private readonly logs: LogManager;
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly purgatory = new FetchPurgatory();
+  private readonly groups: GroupCoordinators;
   /** Completions that did not fit the ring yet, in order. */
   private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
   private readonly topicConfigs: Map<string, LogConfig>;
@@ -82,6 +87,7 @@ export class BrokerNode {
       checkpointIntervalMs: options.checkpointIntervalMs,
       log: (message) => options.logger.warn(message),
     });
+    this.groups = new GroupCoordinators(options.clock, options.logger.child(`node-${options.nodeId}-groups`), options.groupConfig, (replica) => this.onHighWatermarkMaybeMoved(replica));
   }
 
   get openedAfterCleanShutdown(): boolean {
@@ -262,15 +268,17 @@ export class BrokerNode {
           const log = this.logs.getOrCreate(assignment.topic, assignment.partition, assignment.config);
           log.config = assignment.config;
           const key = replicaKey(assignment.topic, assignment.partition);
-          const existing = this.replicas.get(key);
-          if (existing !== undefined) existing.leaderEpoch = assignment.leaderEpoch;
-          else this.replicas.set(key, new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch));
+          let replica = this.replicas.get(key);
+          if (replica !== undefined) replica.leaderEpoch = assignment.leaderEpoch;
+          else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
+          if (assignment.topic === CONSUMER_OFFSETS_TOPIC) this.groups.host(replica, assignment.partitionCount);
         }
         return null;
       case 'stopReplica':
         for (const { topic, partition } of message.partitions) {
           const key = replicaKey(topic, partition);
           this.replicas.delete(key);
+          if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
           for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
           if (message.deleteData) await this.logs.delete(topic, partition);
         }
@@ -285,6 +293,10 @@ export class BrokerNode {
         return message.partitions.map((partition) => this.listOffset(partition.topic, partition.partition, partition.timestamp, message.isolationLevel));
       case 'deleteRecords':
         return this.deleteRecords(message.partitions);
+      case 'group':
+        return this.groups.handle(message as ForwardedGroupRequest);
+      case 'listGroups':
+        return this.groups.listGroups();
       case 'shutdown':
         await this.shutdown();
         return null;
@@ -296,6 +308,7 @@ export class BrokerNode {
     for (const replica of [...this.replicas.values()]) {
       if (knownTopics.has(replica.topic)) continue;
       this.replicas.delete(replicaKey(replica.topic, replica.partition));
+      if (replica.topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(replica.partition);
       for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
     }
     let dropped = 0;
@@ -361,6 +374,7 @@ export class BrokerNode {
   async tick(): Promise<void> {
     const nowMs = this.options.clock.nowMs();
     for (const parked of this.purgatory.expired(nowMs)) this.tryCompleteParked(parked, true);
+    this.groups.tick();
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
@@ -369,6 +383,7 @@ export class BrokerNode {
 
   private async shutdown(): Promise<void> {
     this.running = false;
+    this.groups.releaseAll();
     for (const parked of this.purgatory.drainAll()) {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));

@@ -202,6 +202,8 @@ export interface PartitionAssignment {
   partition: number;
   leaderEpoch: number;
   config: LogConfig;
+  /** Partitions of the topic (the group coordinator hashes group ids over them). */
+  partitionCount: number;
 }
 
 export type ControlRequest =
@@ -211,6 +213,8 @@ export type ControlRequest =
   | { op: 'dropStrayLogs'; knownTopics: string[] }
   | { op: 'listOffsets'; isolationLevel: number; partitions: Array<{ topic: string; partition: number; timestamp: number }> }
   | { op: 'deleteRecords'; partitions: Array<{ topic: string; partition: number; offset: number }> }
+  | { op: 'group'; partition: number; apiKey: number; apiVersion: number; clientId: string; clientHost: string; body: unknown }
+  | { op: 'listGroups' }
   | { op: 'shutdown' };
 
 export interface ListOffsetsResult {

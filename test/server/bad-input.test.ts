@@ -106,9 +106,9 @@ test('an unsupported version of a known API closes the connection', async () => 
   await assertStillServing();
 });
 
-test('an API we do not serve yet (JoinGroup) closes the connection instead of hanging', async () => {
+test('an API we do not serve yet (InitProducerId) closes the connection instead of hanging', async () => {
   const connection = await RawConnection.fromBootstrap(broker.bootstrapServers);
-  connection.send(ApiKey.JoinGroup, 5, { groupId: 'g', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', groupInstanceId: null, protocolType: 'consumer', protocols: [] });
+  connection.send(ApiKey.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
   assert.equal(await connection.waitForClose(), true);
   await assertStillServing();
 });

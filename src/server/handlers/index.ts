@@ -7,6 +7,19 @@ import { handleAlterConfigs, handleDescribeConfigs } from './configs.js';
 import { handleDeleteRecords } from './delete-records.js';
 import { handleFetch } from './fetch.js';
 import { handleListOffsets } from './list-offsets.js';
+import {
+  handleDeleteGroups,
+  handleDescribeGroups,
+  handleFindCoordinator,
+  handleHeartbeat,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleOffsetCommit,
+  handleOffsetDelete,
+  handleOffsetFetch,
+  handleSyncGroup,
+} from './groups.js';
 import { handleMetadata } from './metadata.js';
 import { handleProduce } from './produce.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics } from './topics.js';
@@ -24,6 +37,17 @@ export function requestHandlers(): Map<number, RequestHandler> {
     [ApiKey.DeleteRecords, handleDeleteRecords as RequestHandler],
     [ApiKey.DescribeConfigs, handleDescribeConfigs as RequestHandler],
     [ApiKey.AlterConfigs, handleAlterConfigs as RequestHandler],
+    [ApiKey.FindCoordinator, handleFindCoordinator as RequestHandler],
+    [ApiKey.JoinGroup, handleJoinGroup as RequestHandler],
+    [ApiKey.SyncGroup, handleSyncGroup as RequestHandler],
+    [ApiKey.Heartbeat, handleHeartbeat as RequestHandler],
+    [ApiKey.LeaveGroup, handleLeaveGroup as RequestHandler],
+    [ApiKey.OffsetCommit, handleOffsetCommit as RequestHandler],
+    [ApiKey.OffsetFetch, handleOffsetFetch as RequestHandler],
+    [ApiKey.DescribeGroups, handleDescribeGroups as RequestHandler],
+    [ApiKey.ListGroups, handleListGroups as RequestHandler],
+    [ApiKey.DeleteGroups, handleDeleteGroups as RequestHandler],
+    [ApiKey.OffsetDelete, handleOffsetDelete as RequestHandler],
   ]);
 }
 

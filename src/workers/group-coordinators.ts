@@ -1,0 +1,155 @@
+/**
+ * The group coordinators a node hosts: one pure GroupCoordinator per `__consumer_offsets`
+ * partition the node leads. This is their I/O edge: it loads each from its partition log,
+ * persists their records as batches (acknowledged after the covering fsync), routes forwarded
+ * group requests to the right instance, and drives their ticks.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  GroupCoordinator,
+  OffsetsAppendError,
+  type GroupCoordinatorConfig,
+  type ListedGroup,
+  type OffsetsTopicRecord,
+} from '../group/index.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../protocol/records/records.js';
+import { ApiKey } from '../protocol/schema/index.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import type { PartitionReplica } from './partition-replica.js';
+
+export interface ForwardedGroupRequest {
+  partition: number;
+  apiKey: number;
+  apiVersion: number;
+  clientId: string;
+  clientHost: string;
+  body: unknown;
+}
+
+const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export class GroupCoordinators {
+  private readonly byPartition = new Map<number, GroupCoordinator>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly config: Partial<GroupCoordinatorConfig>,
+    /** Called after records reach the log, so the node can move the high watermark. */
+    private readonly onAppended: (replica: PartitionReplica) => void,
+  ) {}
+
+  /** Starts coordinating `replica`'s partition: builds a coordinator and loads it from the log. */
+  host(replica: PartitionReplica, partitionCount: number): void {
+    if (this.byPartition.has(replica.partition)) return;
+    const coordinator = new GroupCoordinator({
+      partition: replica.partition,
+      partitionCount,
+      clock: this.clock,
+      newMemberId: (clientId, groupInstanceId) => `${groupInstanceId ?? clientId}-${randomUUID()}`,
+      persist: (records, done) => this.persist(replica, records, done),
+      config: this.config,
+      logger: this.logger,
+    });
+    const started = this.clock.nowMs();
+    coordinator.load(readOffsetsRecords(replica));
+    this.logger.debug('group coordinator loaded', { partition: replica.partition, ms: this.clock.nowMs() - started });
+    this.byPartition.set(replica.partition, coordinator);
+  }
+
+  release(partition: number): void {
+    this.byPartition.get(partition)?.unload();
+    this.byPartition.delete(partition);
+  }
+
+  releaseAll(): void {
+    for (const partition of [...this.byPartition.keys()]) this.release(partition);
+  }
+
+  tick(): void {
+    for (const coordinator of this.byPartition.values()) coordinator.tick();
+  }
+
+  listGroups(): ListedGroup[] {
+    const groups: ListedGroup[] = [];
+    for (const coordinator of this.byPartition.values()) groups.push(...coordinator.listGroups(0).groups);
+    return groups;
+  }
+
+  /** Runs a forwarded request; null when this node does not coordinate that partition. */
+  handle(request: ForwardedGroupRequest): Promise<unknown> | null {
+    const coordinator = this.byPartition.get(request.partition);
+    if (coordinator === undefined) return null;
+    const version = request.apiVersion;
+    const body = request.body as never;
+    return new Promise((resolve) => {
+      switch (request.apiKey) {
+        case ApiKey.JoinGroup:
+          return coordinator.joinGroup(version, body, request.clientId, request.clientHost, resolve);
+        case ApiKey.SyncGroup:
+          return coordinator.syncGroup(version, body, resolve);
+        case ApiKey.Heartbeat:
+          return coordinator.heartbeat(version, body, resolve);
+        case ApiKey.LeaveGroup:
+          return coordinator.leaveGroup(version, body, resolve);
+        case ApiKey.OffsetCommit:
+          return coordinator.offsetCommit(version, body, resolve);
+        case ApiKey.OffsetFetch:
+          return resolve(coordinator.offsetFetch(version, body));
+        case ApiKey.OffsetDelete:
+          return coordinator.offsetDelete(version, body, resolve);
+        case ApiKey.DescribeGroups: {
+          const { groups, includeAuthorizedOperations } = request.body as { groups: string[]; includeAuthorizedOperations: boolean };
+          return resolve({ throttleTimeMs: 0, groups: coordinator.describeGroups(version, groups, includeAuthorizedOperations) });
+        }
+        case ApiKey.DeleteGroups: {
+          const { groupsNames } = request.body as { groupsNames: string[] };
+          return coordinator.deleteGroups(version, groupsNames, (results) => resolve({ throttleTimeMs: 0, results }));
+        }
+        default:
+          throw new Error(`api ${request.apiKey} is not a group request`);
+      }
+    });
+  }
+
+  /** Appends coordinator records as one batch; `done` after the covering fsync (or failure). */
+  private persist(replica: PartitionReplica, records: readonly OffsetsTopicRecord[], done: (error: Error | null) => void): void {
+    let lastOffset: number;
+    try {
+      const batch = encodeRecordBatch({ records: records.map((record) => ({ key: record.key, value: record.value })), timestampMs: this.clock.nowMs() });
+      lastOffset = replica.log.appendInternal(batch, replica.leaderEpoch).lastOffset;
+    } catch (error) {
+      const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      done(new OffsetsAppendError(error instanceof Error ? error.message : String(error), code));
+      return;
+    }
+    const durable = replica.log.whenDurable(lastOffset);
+    if (replica.waitsForFsync) void replica.log.flush().catch(() => undefined);
+    durable.then(
+      () => {
+        this.onAppended(replica);
+        done(null);
+      },
+      (error: unknown) => done(new OffsetsAppendError(error instanceof Error ? error.message : String(error), ErrorCode.KAFKA_STORAGE_ERROR)),
+    );
+  }
+}
+
+/** Every record of the partition, oldest first, control batches left out. */
+function* readOffsetsRecords(replica: PartitionReplica): Generator<OffsetsTopicRecord> {
+  const log = replica.log;
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { records } = log.read(offset, LOAD_CHUNK_BYTES);
+    if (records.length === 0) break;
+    for (const batch of decodeRecordBatches(records)) {
+      offset = batch.baseOffset + batch.lastOffsetDelta + 1;
+      if (batch.isControl) continue;
+      for (const record of batch.records) {
+        if (record.key !== null) yield { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value) };
+      }
+    }
+  }
+}
