@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `minikafka` command: start | topics | produce | consume.
+ * The `minikafka` command: start | topics | produce | consume | groups | perf.
  */
 import { runStart } from './start.js';
 
@@ -11,6 +11,8 @@ commands:
   topics     create, list, describe and delete topics
   produce    send lines from stdin as records
   consume    print records of a topic
+  groups     list, describe, reset offsets of and delete consumer groups
+  perf       load generator: perf produce | consume | e2e
 
 Run "minikafka <command> --help" for the options of a command.`;
 
@@ -23,7 +25,9 @@ async function main(argv: string[]): Promise<number> {
       return runStart(rest);
     case 'topics':
     case 'produce':
-    case 'consume': {
+    case 'consume':
+    case 'groups':
+    case 'perf': {
       const module = (await import(`./commands/${command}.js`)) as CommandModule;
       return module.run(rest);
     }

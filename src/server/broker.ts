@@ -60,20 +60,39 @@ export class Broker implements BrokerServices {
   }
 
   private async startComponents(): Promise<void> {
+    const phases: Record<string, string> = {};
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      phases[name] = (now - mark).toFixed(1);
+      mark = now;
+    };
     mkdirSync(this.config.dataDir, { recursive: true });
+    // Workers boot in parallel with the metadata log replay on this thread.
+    const topicConfigs = () => this.topicLogConfigs();
     this.metadataLog = MetadataLog.open(join(this.config.dataDir, 'metadata'), systemClock, this.image);
+    phase('metadataMs');
+    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, topicConfigs()));
     this.controller = new Controller(this.image, this.metadataLog, this.config.nodes, this.settings, (changes) => this.applyChanges(changes));
     await this.controller.ensureClusterId(this.config.clusterId);
-    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId));
+    phase('clusterIdMs');
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
+    phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
     await this.assignAllPartitions();
+    phase('assignMs');
     this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
+    phase('listenMs');
+    this.logger.debug('started', phases);
   }
 
-  private startNode(nodeId: number): NodeHandle {
+  private topicLogConfigs(): Record<string, LogConfig> {
     const topicConfigs: Record<string, LogConfig> = {};
     for (const topic of this.image.topics.values()) topicConfigs[topic.name] = logConfigFor(topic.configs, this.settings);
+    return topicConfigs;
+  }
+
+  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>): NodeHandle {
     const node = new NodeHandle(
       {
         nodeId,

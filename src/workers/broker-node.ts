@@ -271,7 +271,7 @@ export class BrokerNode {
           let replica = this.replicas.get(key);
           if (replica !== undefined) replica.leaderEpoch = assignment.leaderEpoch;
           else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
-          if (assignment.topic === CONSUMER_OFFSETS_TOPIC) this.groups.host(replica, assignment.partitionCount);
+          if (assignment.topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
         }
         return null;
       case 'stopReplica':

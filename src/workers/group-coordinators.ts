@@ -5,16 +5,10 @@
  * group requests to the right instance, and drives their ticks.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  GroupCoordinator,
-  OffsetsAppendError,
-  type GroupCoordinatorConfig,
-  type ListedGroup,
-  type OffsetsTopicRecord,
-} from '../group/index.js';
+import type { GroupCoordinator, GroupCoordinatorConfig, ListedGroup, OffsetsTopicRecord } from '../group/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../protocol/records/records.js';
-import { ApiKey } from '../protocol/schema/index.js';
+import { ApiKey } from '../protocol/api-keys.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import type { PartitionReplica } from './partition-replica.js';
@@ -30,8 +24,14 @@ export interface ForwardedGroupRequest {
 
 const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/** The coordinator code is loaded on first use: most nodes of a test broker never host a group. */
+type GroupModule = typeof import('../group/index.js');
+let groupModule: Promise<GroupModule> | null = null;
+const loadGroupModule = (): Promise<GroupModule> => (groupModule ??= import('../group/index.js'));
+
 export class GroupCoordinators {
   private readonly byPartition = new Map<number, GroupCoordinator>();
+  private module: GroupModule | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -42,9 +42,10 @@ export class GroupCoordinators {
   ) {}
 
   /** Starts coordinating `replica`'s partition: builds a coordinator and loads it from the log. */
-  host(replica: PartitionReplica, partitionCount: number): void {
+  async host(replica: PartitionReplica, partitionCount: number): Promise<void> {
+    const module = (this.module ??= await loadGroupModule());
     if (this.byPartition.has(replica.partition)) return;
-    const coordinator = new GroupCoordinator({
+    const coordinator = new module.GroupCoordinator({
       partition: replica.partition,
       partitionCount,
       clock: this.clock,
@@ -122,7 +123,7 @@ export class GroupCoordinators {
       lastOffset = replica.log.appendInternal(batch, replica.leaderEpoch).lastOffset;
     } catch (error) {
       const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-      done(new OffsetsAppendError(error instanceof Error ? error.message : String(error), code));
+      done(new this.module!.OffsetsAppendError(error instanceof Error ? error.message : String(error), code));
       return;
     }
     const durable = replica.log.whenDurable(lastOffset);
@@ -132,7 +133,7 @@ export class GroupCoordinators {
         this.onAppended(replica);
         done(null);
       },
-      (error: unknown) => done(new OffsetsAppendError(error instanceof Error ? error.message : String(error), ErrorCode.KAFKA_STORAGE_ERROR)),
+      (error: unknown) => done(new this.module!.OffsetsAppendError(error instanceof Error ? error.message : String(error), ErrorCode.KAFKA_STORAGE_ERROR)),
     );
   }
 }
