@@ -28,8 +28,8 @@ import type { NodeWorkerData, NodeWorkerMessage } from './node-worker.js';
 
 type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
 
-/** Bytes of requests queued here before the front end must stop reading sockets. */
-const BACKLOG_PAUSE_BYTES = 8 * 1024 * 1024;
+/** Requests queued here beyond this share of the ring's capacity stop socket reads. */
+const BACKLOG_PAUSE_FRACTION = 0.25;
 
 export class NodeHandle {
   readonly nodeId: number;
@@ -39,6 +39,7 @@ export class NodeHandle {
   private readonly pending = new Map<number, Pending>();
   private readonly backlog: Array<{ write: (ring: RingWriter) => boolean; sizeBytes: number }> = [];
   private backlogBytes = 0;
+  private readonly backlogPauseBytes: number;
   private backlogDraining = false;
   private nextRequestId = 1;
   private stopped = false;
@@ -47,11 +48,16 @@ export class NodeHandle {
   /** Called whenever the backlog empties, so the front end can resume reading sockets. */
   onDrained: () => void = () => {};
 
-  constructor(data: Omit<NodeWorkerData, 'requestRing' | 'completionRing'>, private readonly logger: Logger) {
+  constructor(
+    data: Omit<NodeWorkerData, 'requestRing' | 'completionRing'>,
+    private readonly logger: Logger,
+    ringCapacityBytes: number = Limits.ringCapacityBytes,
+  ) {
     this.nodeId = data.nodeId;
-    const requestRing = createRingBuffer(Limits.ringCapacityBytes);
-    const completionRing = createRingBuffer(Limits.ringCapacityBytes);
+    const requestRing = createRingBuffer(ringCapacityBytes);
+    const completionRing = createRingBuffer(ringCapacityBytes);
     this.requests = new RingWriter(requestRing);
+    this.backlogPauseBytes = ringCapacityBytes * BACKLOG_PAUSE_FRACTION;
     this.completions = new RingReader(completionRing);
     this.worker = new Worker(new URL('./node-worker.js', import.meta.url), {
       workerData: { ...data, requestRing, completionRing } satisfies NodeWorkerData,
@@ -76,7 +82,7 @@ export class NodeHandle {
   }
 
   get isBackedUp(): boolean {
-    return this.backlogBytes >= BACKLOG_PAUSE_BYTES;
+    return this.backlogBytes >= this.backlogPauseBytes;
   }
 
   get maxMessageBytes(): number {

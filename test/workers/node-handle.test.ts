@@ -1,0 +1,65 @@
+/**
+ * A node worker driven through its rings directly: requests beyond the ring's capacity queue
+ * in order behind it (backpressure), none is dropped, and every completion matches its request.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultLogConfig } from '../../src/storage/log-config.js';
+import { Logger } from '../../src/runtime/logger.js';
+import { NodeHandle } from '../../src/workers/node-handle.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { encodeRecordBatch, decodeRecordBatches } from '../../src/protocol/records/records.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
+
+function startNode(ringCapacityBytes: number): NodeHandle {
+  return new NodeHandle(
+    {
+      nodeId: 0,
+      dataDir: temporaryDirectory(),
+      topicConfigs: {},
+      defaultLogConfig: { ...defaultLogConfig },
+      retentionCheckIntervalMs: 60_000,
+      checkpointIntervalMs: 60_000,
+      groupConfig: {},
+      logLevel: 'silent',
+    },
+    new Logger('test', 'silent'),
+    ringCapacityBytes,
+  );
+}
+
+test('requests beyond ring capacity queue in order, none is dropped', { timeout: 30_000 }, async () => {
+  const node = startNode(64 * 1024);
+  try {
+    await node.ready();
+    await node.control({ op: 'becomeLeader', partitions: [{ topic: 't', partition: 0, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 1 }] });
+    const batches = Array.from({ length: 200 }, (_, index) => encodeRecordBatch({ records: [{ key: `k${index}`, value: Buffer.alloc(2000, index & 0xff) }] }));
+    let sawBackup = false;
+    const results = batches.map((records) => {
+      const pending = node.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: 0, records }] });
+      if (node.isBackedUp) sawBackup = true;
+      return pending;
+    });
+    const settled = await Promise.all(results);
+    assert.ok(settled.every((partitions) => partitions[0]!.errorCode === ErrorCode.NONE));
+    assert.deepEqual(settled.map((partitions) => partitions[0]!.baseOffset), batches.map((_, index) => index), 'offsets follow request order');
+    assert.ok(sawBackup, '400 KB of requests through a 64 KiB ring must back up');
+    assert.equal(node.isBackedUp, false);
+    const fetched = await node.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, partitions: [{ topic: 't', partition: 0, fetchOffset: 190, partitionMaxBytes: 1 << 20 }] });
+    const offsets = decodeRecordBatches(fetched[0]!.records).flatMap((batch) => batch.records.map((record) => record.offset));
+    assert.deepEqual(offsets, Array.from({ length: 10 }, (_, index) => 190 + index));
+  } finally {
+    await node.stop(5000);
+  }
+});
+
+test('a fetch for a partition the node does not lead answers NOT_LEADER_OR_FOLLOWER', { timeout: 30_000 }, async () => {
+  const node = startNode(64 * 1024);
+  try {
+    await node.ready();
+    const [result] = await node.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes: 1024, isolationLevel: 0, partitions: [{ topic: 'nope', partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] });
+    assert.equal(result!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  } finally {
+    await node.stop(5000);
+  }
+});
