@@ -24,6 +24,7 @@ import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
+import { commitCleanedSegments, completeInterruptedSwaps, installSwappedSegments, retireSegmentFiles, unlinkLater } from './cleaner/segment-swap.js';
 
 export interface PartitionLogOptions {
   directory: string;
@@ -65,6 +66,20 @@ export interface RecoverySummary {
   segmentsWithRebuiltIndexes: number;
   truncatedBytes: number;
   segmentsDeleted: number;
+}
+
+/** A closed segment as log compaction sees it; `identity` tells a swap it is still the same segment. */
+export interface SegmentSnapshot {
+  readonly baseOffset: number;
+  readonly nextOffset: number;
+  readonly sizeBytes: number;
+  readonly identity: object;
+}
+
+/** An output segment of compaction: files `<baseOffset>.{log,index,timeindex}.cleaned` in the log directory. */
+export interface CleanedSegmentFiles {
+  readonly baseOffset: number;
+  readonly nextOffset: number;
 }
 
 export class PartitionLog {
@@ -360,10 +375,25 @@ export class PartitionLog {
       this.segments.pop()!.delete();
       this.segments.push(LogSegment.create(this.directory, Math.max(offset, this.startOffset), this.segmentOptions));
     } else {
+      const firstRemoved = active.locate(offset);
       active.truncateTo(offset);
+      this.startSegmentAfterCompactedGap(firstRemoved === null ? offset : Math.min(offset, firstRemoved.baseOffset));
     }
     if (this.durableOffset > this.logEndOffset) this.durableOffset = this.logEndOffset;
     if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
+  }
+
+  /**
+   * Compaction leaves offset gaps, so after a truncation the kept batches may end below
+   * `offset` (the first offset removed, or the truncation offset if nothing was). An empty
+   * segment at `offset` puts the log end offset there, as it would be without compaction,
+   * and keeps it there across a restart.
+   */
+  private startSegmentAfterCompactedGap(offset: number): void {
+    const active = this.activeSegment;
+    if (active.nextOffset >= offset) return;
+    if (active.isEmpty) this.segments.pop()!.delete();
+    this.segments.push(LogSegment.create(this.directory, Math.max(offset, this.startOffset), this.segmentOptions));
   }
 
   /**
@@ -410,6 +440,103 @@ export class PartitionLog {
     }
     if (this.segments[0]!.baseOffset > this.startOffset) this.startOffset = this.segments[0]!.baseOffset;
     return deleted;
+  }
+
+  // ---- log compaction -------------------------------------------------------------------
+
+  /** The closed segments, oldest first (never the active one): what compaction may rewrite. */
+  closedSegments(): SegmentSnapshot[] {
+    return this.segments.slice(0, -1).map((segment) => ({
+      baseOffset: segment.baseOffset,
+      nextOffset: segment.nextOffset,
+      sizeBytes: segment.sizeBytes,
+      identity: segment,
+    }));
+  }
+
+  /** Index layout of this log's segments; compaction writes its output with it. */
+  get segmentFileOptions(): SegmentOptions {
+    return this.segmentOptions;
+  }
+
+  /** The largest batch recovery accepts in this log's segments. */
+  get maxBatchSizeBytes(): number {
+    return Math.max(this.config.maxMessageBytes, this.config.segmentBytes);
+  }
+
+  /**
+   * Swaps compaction output in for `originals`, a run of closed segments from `closedSegments()`
+   * (the inputs the output replaces, then any empty trailing inputs, which are deleted), with
+   * the crash-safe rename protocol of cleaner/segment-swap.ts. Waits for a running flush
+   * first; the swap itself is synchronous, so a reader on this thread sees either the old
+   * segments or the new ones. Returns false, touching nothing, if any original is gone or
+   * changed meanwhile (retention, DeleteRecords, truncation) or the log is closed or offline;
+   * the caller then deletes the `.cleaned` files.
+   */
+  async replaceSegments(cleaned: readonly CleanedSegmentFiles[], originals: readonly SegmentSnapshot[]): Promise<boolean> {
+    do await this.groupCommit.idle();
+    while (this.groupCommit.isFlushing);
+    const first = this.indexOfUnchangedRun(originals);
+    if (this.closed || this.failure !== null || first < 0) return false;
+    this.checkCleanedSegments(cleaned, originals, this.segments[first + originals.length]!.baseOffset);
+    const baseOffsets = cleaned.map((segment) => segment.baseOffset);
+    commitCleanedSegments(this.directory, baseOffsets);
+    try {
+      const replaced = this.segments.slice(first, first + originals.length);
+      const retired: string[] = [];
+      for (const segment of replaced) {
+        segment.close();
+        retired.push(...retireSegmentFiles([segment.logPath, segment.offsetIndex.path, segment.timeIndex.path]));
+      }
+      installSwappedSegments(this.directory, baseOffsets);
+      const swappedIn = cleaned.map((segment) => this.openCleanedSegment(segment));
+      this.segments.splice(first, replaced.length, ...swappedIn);
+      unlinkLater(retired, this.logLine);
+    } catch (error) {
+      // The swap is committed on disk (a restart completes it) but memory no longer matches.
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.logLine(`log ${this.directory} failed in a compaction swap and is now offline: ${this.failure.message}`);
+      throw error;
+    }
+    return true;
+  }
+
+  /** Position of `originals` in the segment list if they are all still there, unchanged and closed; else -1. */
+  private indexOfUnchangedRun(originals: readonly SegmentSnapshot[]): number {
+    if (originals.length === 0) return -1;
+    const first = this.segments.indexOf(originals[0]!.identity as LogSegment);
+    if (first < 0 || first + originals.length >= this.segments.length) return -1;
+    for (let index = 0; index < originals.length; index++) {
+      const segment = this.segments[first + index]!;
+      const original = originals[index]!;
+      if (segment !== original.identity || segment.sizeBytes !== original.sizeBytes || segment.nextOffset !== original.nextOffset) return -1;
+    }
+    return first;
+  }
+
+  /** Output must cover the originals' offsets from their first base offset, in order. */
+  private checkCleanedSegments(cleaned: readonly CleanedSegmentFiles[], originals: readonly SegmentSnapshot[], followingBaseOffset: number): void {
+    const bases = new Set(originals.map((original) => original.baseOffset));
+    let previousNext = originals[0]!.baseOffset;
+    for (const [index, segment] of cleaned.entries()) {
+      const valid = bases.has(segment.baseOffset) && segment.baseOffset >= previousNext && segment.nextOffset > segment.baseOffset;
+      if (!valid || (index === 0 && segment.baseOffset !== originals[0]!.baseOffset)) {
+        throw new Error(`log ${this.directory}: cleaned segments ${JSON.stringify(cleaned)} do not fit the replaced segments`);
+      }
+      previousNext = segment.nextOffset;
+    }
+    if (cleaned.length === 0 || previousNext > followingBaseOffset) {
+      throw new Error(`log ${this.directory}: cleaned segments end at ${previousNext}, past the next segment at ${followingBaseOffset}`);
+    }
+  }
+
+  private openCleanedSegment(cleaned: CleanedSegmentFiles): LogSegment {
+    const segment = LogSegment.open(this.directory, cleaned.baseOffset, this.segmentOptions);
+    segment.loadIndexes(this.maxBatchSizeBytes);
+    if (segment.nextOffset !== cleaned.nextOffset) {
+      throw new Error(`log ${this.directory}: swapped-in segment ${cleaned.baseOffset} ends at ${segment.nextOffset}, expected ${cleaned.nextOffset}`);
+    }
+    return segment;
   }
 
   // ---- open, recovery, close ----------------------------------------------------------
@@ -476,6 +603,7 @@ export class PartitionLog {
 
   /** Base offsets of the `.log` files, sorted; removes leftovers of interrupted operations. */
   private listSegmentFiles(): number[] {
+    completeInterruptedSwaps(this.directory, this.logLine);
     const baseOffsets: number[] = [];
     const names = readdirSync(this.directory);
     const logs = new Set(names.filter((name) => name.endsWith(LOG_SUFFIX)).map((name) => name.slice(0, -LOG_SUFFIX.length)));

@@ -73,13 +73,14 @@ export class LogSegment {
     readonly baseOffset: number,
     private readonly options: SegmentOptions,
     truncateFiles: boolean,
+    fileSuffix = '',
   ) {
-    this.logPath = join(directory, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.logPath = join(directory, segmentFileName(baseOffset, LOG_SUFFIX) + fileSuffix);
     this.fd = openSync(this.logPath, truncateFiles || !existsSync(this.logPath) ? 'w+' : 'r+');
     this.window = new FileWindow(this.fd);
     this.nextOffset = baseOffset;
-    const indexPath = join(directory, segmentFileName(baseOffset, INDEX_SUFFIX));
-    const timeIndexPath = join(directory, segmentFileName(baseOffset, TIME_INDEX_SUFFIX));
+    const indexPath = join(directory, segmentFileName(baseOffset, INDEX_SUFFIX) + fileSuffix);
+    const timeIndexPath = join(directory, segmentFileName(baseOffset, TIME_INDEX_SUFFIX) + fileSuffix);
     this.offsetIndex = new SparseIndex(indexPath, offsetIndexCodec, options.maxIndexEntries);
     this.timeIndex = new SparseIndex(timeIndexPath, timeIndexCodec, options.maxIndexEntries);
     if (truncateFiles) {
@@ -91,6 +92,15 @@ export class LogSegment {
   /** A new, empty segment (any files left at that name are emptied). */
   static create(directory: string, baseOffset: number, options: SegmentOptions): LogSegment {
     return new LogSegment(directory, baseOffset, options, true);
+  }
+
+  /**
+   * A new, empty segment whose three files carry `fileSuffix` after their usual names
+   * (`<base>.log.cleaned`): log compaction writes its output beside the live segments.
+   */
+  static createWithSuffix(directory: string, baseOffset: number, options: SegmentOptions, fileSuffix: string): LogSegment {
+    if (fileSuffix.length === 0) throw new Error('createWithSuffix needs a non-empty suffix');
+    return new LogSegment(directory, baseOffset, options, true, fileSuffix);
   }
 
   /** Opens existing files; call `recover()` or `loadIndexes()` before use. */
@@ -231,13 +241,24 @@ export class LogSegment {
     return this.truncateToPosition(first.position, first.baseOffset);
   }
 
+  /**
+   * Cuts the file at `position`, which must start a batch; `nextOffset` is the last offset + 1
+   * of the batches kept (checked). Compaction uses it to take back a partly written input.
+   */
+  truncateToBatchBoundary(position: number, nextOffset: number): number {
+    if (position < 0 || position > this.sizeBytes) throw new Error(`segment ${this.logPath}: position ${position} is outside the file`);
+    return this.truncateToPosition(position, nextOffset);
+  }
+
   private truncateToPosition(position: number, nextOffset: number): number {
     const removed = this.sizeBytes - position;
     ftruncateSync(this.fd, position);
     this.window.invalidate();
     this.sizeBytes = position;
     this.rebuildIndexesFromLog();
-    if (this.nextOffset !== Math.max(this.baseOffset, nextOffset)) {
+    // Below, not equal: compaction leaves offset gaps, so the kept batches may end before the
+    // first removed batch begins.
+    if (this.nextOffset > Math.max(this.baseOffset, nextOffset)) {
       throw new Error(`segment ${this.logPath}: truncation left next offset ${this.nextOffset}, expected ${nextOffset}`);
     }
     this.hasUnflushedBytes = true;

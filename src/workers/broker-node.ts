@@ -12,7 +12,9 @@ import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import { LogManager } from '../storage/log-manager.js';
+import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
 import type { GroupCoordinatorConfig } from '../group/index.js';
 import { GroupCoordinators, type ForwardedGroupRequest } from './group-coordinators.js';
@@ -65,6 +67,8 @@ export class BrokerNode {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly purgatory = new FetchPurgatory();
   private readonly groups: GroupCoordinators;
+  /** Log compaction for compacted topics (cleanup.policy=compact), in a piscina pool. */
+  private readonly cleaner: LogCleaner;
   /** Completions that did not fit the ring yet, in order. */
   private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
   private readonly topicConfigs: Map<string, LogConfig>;
@@ -87,6 +91,7 @@ export class BrokerNode {
       checkpointIntervalMs: options.checkpointIntervalMs,
       log: (message) => options.logger.warn(message),
     });
+    this.cleaner = new LogCleaner({ dataDir: options.dataDir, clock: options.clock, log: (message) => options.logger.info(message) });
     this.groups = new GroupCoordinators(options.clock, options.logger.child(`node-${options.nodeId}-groups`), options.groupConfig, (replica) => this.onHighWatermarkMaybeMoved(replica));
   }
 
@@ -378,12 +383,22 @@ export class BrokerNode {
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
+      void this.cleaner.maybeClean(this.cleanableLogs());
+    }
+  }
+
+  /** Every log of this data dir; compaction never passes a replica's high watermark. */
+  private *cleanableLogs(): Generator<{ topic: string; partition: number; log: PartitionLog; uncleanableFromOffset?: number }> {
+    for (const { topic, partition, log } of this.logs.partitions()) {
+      const replica = this.replicas.get(replicaKey(topic, partition));
+      yield { topic, partition, log, uncleanableFromOffset: replica?.lastStableOffset ?? log.recoveryPoint };
     }
   }
 
   private async shutdown(): Promise<void> {
     this.running = false;
     this.groups.releaseAll();
+    await this.cleaner.close();
     for (const parked of this.purgatory.drainAll()) {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
