@@ -36,3 +36,9 @@ export function machineNote(): string {
   const memoryGiB = Math.round(totalmem() / 1024 ** 3);
   return `${processors.length} x ${processors[0]?.model ?? 'unknown cpu'}, ${memoryGiB} GiB, ${process.platform} ${process.arch}, node ${process.version}`;
 }
+
+/** Bytes per second with a decimal unit (MB = 10^6 bytes), up to GB/s. */
+export function formatBytesRate(bytesPerSecond: number): string {
+  if (bytesPerSecond >= 1e9) return `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;
+  return formatRate(bytesPerSecond, 'B/s');
+}
