@@ -1,6 +1,6 @@
 /**
  * A small Kafka client on our own codec: used by the console tools and the load generator.
- * `ClusterClient` holds connections and metadata; `Admin`, `Producer` and `Consumer` use it.
+ * `ClusterClient` holds connections and metadata; `Admin`, `GroupsAdmin`, `Producer` and `Consumer` use it.
  */
 export { BrokerConnection, formatAddress, type ConnectionOptions } from './connection.js';
 export {
@@ -43,6 +43,25 @@ export {
   type PartitionPosition,
   type StartOffset,
 } from './consumer.js';
+export {
+  GroupsAdmin,
+  ConsumerGroupState,
+  parseConsumerAssignment,
+  resolveResetOffset,
+  type CommittedOffset,
+  type ConsumerAssignment,
+  type DeletedGroupResult,
+  type GroupCoordinatorNode,
+  type GroupDescription,
+  type GroupMemberDescription,
+  type ListedGroup,
+  type OffsetResetEntry,
+  type OffsetResetTarget,
+  type OffsetToCommit,
+  type PartitionLag,
+  type TopicPartition,
+  type TopicSelection,
+} from './groups-admin.js';
 export {
   IsolationLevel,
   listOffsets,

@@ -992,7 +992,9 @@ export class GroupCoordinator {
   }
 
   private deleteOffsets(group: ClassicGroup, request: OffsetDeleteRequest, reply: (response: OffsetDeleteResponse) => void): void {
-    const subscribed = (topic: string) => !group.is(GroupState.Empty) && group.isSubscribedToTopic(topic);
+    // Decided before removing anything: a group emptied of its last offsets turns Dead below.
+    const subscribedTopics = new Set(request.topics.filter((topic) => !group.is(GroupState.Empty) && group.isSubscribedToTopic(topic.name)).map((topic) => topic.name));
+    const subscribed = (topic: string) => subscribedTopics.has(topic);
     const eligible: TopicPartitionRef[] = [];
     for (const topic of request.topics) {
       if (subscribed(topic.name)) continue;

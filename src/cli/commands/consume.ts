@@ -8,13 +8,9 @@ import { ClusterClient } from '../../client/cluster-client.js';
 import { Consumer, type ConsumerRecord, type StartOffset } from '../../client/consumer.js';
 import { ClientDefaults } from '../../client/defaults.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { attachOptionValues, type CommandIo } from './common.js';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  /** Stops consuming when aborted. Default: SIGINT or SIGTERM when run on the process streams. */
-  readonly signal?: AbortSignal;
-}
+export type { CommandIo } from './common.js';
 
 const defaultBootstrapServer = '127.0.0.1:9092';
 
@@ -202,23 +198,4 @@ function parseNonNegative(option: string, text: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UsageError(`${option} must be a non-negative integer, got "${text}"`);
   return value;
-}
-
-/**
- * Rewrites "--option value" as "--option=value" for string options, so values that start with
- * a dash are taken as values (parseArgs calls them ambiguous).
- */
-function attachOptionValues(argv: readonly string[], known: Readonly<Record<string, { readonly type: string }>>): string[] {
-  const result: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index]!;
-    const name = argument.startsWith('--') ? argument.slice(2) : '';
-    if (known[name]?.type === 'string' && index + 1 < argv.length) {
-      result.push(`${argument}=${argv[index + 1]}`);
-      index++;
-    } else {
-      result.push(argument);
-    }
-  }
-  return result;
 }

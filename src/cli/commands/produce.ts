@@ -7,13 +7,9 @@ import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../client/cluster-client.js';
 import { Producer, type Acks, type CompressionName, type ProducerRecord } from '../../client/producer.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { attachOptionValues, type CommandIo } from './common.js';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  /** Default: process.stdin. */
-  readonly stdin?: NodeJS.ReadableStream;
-}
+export type { CommandIo } from './common.js';
 
 const defaultBootstrapServer = '127.0.0.1:9092';
 /** Lines collected before one `send`: bounds memory while keeping batches large. */
@@ -174,23 +170,4 @@ function toRecord(line: string, lineNumber: number, settings: ProduceSettings): 
   return settings.partition === undefined
     ? { topic: settings.topic, key, value }
     : { topic: settings.topic, partition: settings.partition, key, value };
-}
-
-/**
- * Rewrites "--option value" as "--option=value" for string options, so values that start with
- * a dash ("--acks -1", "--key-separator -") are taken as values.
- */
-function attachOptionValues(argv: readonly string[], known: Readonly<Record<string, { readonly type: string }>>): string[] {
-  const result: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index]!;
-    const name = argument.startsWith('--') ? argument.slice(2) : '';
-    if (known[name]?.type === 'string' && index + 1 < argv.length) {
-      result.push(`${argument}=${argv[index + 1]}`);
-      index++;
-    } else {
-      result.push(argument);
-    }
-  }
-  return result;
 }

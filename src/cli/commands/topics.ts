@@ -5,11 +5,9 @@
 import { parseArgs } from 'node:util';
 import { Admin, ConfigResourceType, ConfigSource, type TopicDescription } from '../../client/admin.js';
 import { ClusterClient } from '../../client/cluster-client.js';
+import { attachOptionValues, type CommandIo } from './common.js';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
+export type { CommandIo } from './common.js';
 
 const defaultBootstrapServer = '127.0.0.1:9092';
 
@@ -169,23 +167,4 @@ function parseCount(option: string, text: string): number {
     throw new UsageError(`${option} must be a positive integer, got "${text}"`);
   }
   return value;
-}
-
-/**
- * Rewrites "--option value" as "--option=value" for string options, so values that start with
- * a dash (parseArgs calls them ambiguous) are taken as values.
- */
-function attachOptionValues(argv: readonly string[], known: Readonly<Record<string, { readonly type: string }>>): string[] {
-  const result: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index]!;
-    const name = argument.startsWith('--') ? argument.slice(2) : '';
-    if (known[name]?.type === 'string' && index + 1 < argv.length) {
-      result.push(`${argument}=${argv[index + 1]}`);
-      index++;
-    } else {
-      result.push(argument);
-    }
-  }
-  return result;
 }

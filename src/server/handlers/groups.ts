@@ -79,14 +79,46 @@ export async function handleLeaveGroup(context: RequestContext, request: Request
   return response ?? { throttleTimeMs: 0, errorCode, members: [] };
 }
 
+type TopicPartitions<P> = { name: string; partitions: P[] };
+
+/**
+ * Splits a request's topics into partitions that exist and those that do not; Kafka answers the
+ * latter UNKNOWN_TOPIC_OR_PARTITION itself and never passes them to the coordinator.
+ */
+function splitKnown<P extends { partitionIndex: number }>(context: RequestContext, topics: ReadonlyArray<TopicPartitions<P>>): { known: Array<TopicPartitions<P>>; isKnown: (topic: string, partition: number) => boolean } {
+  const isKnown = (topic: string, partition: number) => context.services.image.partition(topic, partition) !== undefined;
+  const known = topics
+    .map((topic) => ({ ...topic, partitions: topic.partitions.filter((partition) => isKnown(topic.name, partition.partitionIndex)) }))
+    .filter((topic) => topic.partitions.length > 0);
+  return { known, isKnown };
+}
+
+/** Per-partition results in request order: unknown partitions, else the coordinator's answer, else `fallbackCode`. */
+function mergePartitionResults<P extends { partitionIndex: number }>(
+  topics: ReadonlyArray<TopicPartitions<P>>,
+  isKnown: (topic: string, partition: number) => boolean,
+  answered: ReadonlyArray<TopicPartitions<{ partitionIndex: number; errorCode: number }>>,
+  fallbackCode: number,
+): Array<TopicPartitions<{ partitionIndex: number; errorCode: number }>> {
+  const codes = new Map<string, number>();
+  for (const topic of answered) for (const partition of topic.partitions) codes.set(`${topic.name}\u0000${partition.partitionIndex}`, partition.errorCode);
+  return topics.map((topic) => ({
+    name: topic.name,
+    partitions: topic.partitions.map((partition) => ({
+      partitionIndex: partition.partitionIndex,
+      errorCode: !isKnown(topic.name, partition.partitionIndex)
+        ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        : (codes.get(`${topic.name}\u0000${partition.partitionIndex}`) ?? fallbackCode),
+    })),
+  }));
+}
+
 export async function handleOffsetCommit(context: RequestContext, request: RequestBody<typeof ApiKey.OffsetCommit>): Promise<unknown> {
-  const { errorCode, response } = await forward(context, request.groupId, request);
-  return (
-    response ?? {
-      throttleTimeMs: 0,
-      topics: request.topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })) })),
-    }
-  );
+  const { known, isKnown } = splitKnown(context, request.topics);
+  if (known.length === 0) return { throttleTimeMs: 0, topics: mergePartitionResults(request.topics, isKnown, [], ErrorCode.NONE) };
+  const { errorCode, response } = await forward(context, request.groupId, { ...request, topics: known });
+  const answered = (response as { topics?: Array<TopicPartitions<{ partitionIndex: number; errorCode: number }>> } | null)?.topics ?? [];
+  return { throttleTimeMs: 0, topics: mergePartitionResults(request.topics, isKnown, answered, errorCode) };
 }
 
 export async function handleOffsetFetch(context: RequestContext, request: RequestBody<typeof ApiKey.OffsetFetch>): Promise<unknown> {
@@ -104,8 +136,12 @@ export async function handleOffsetFetch(context: RequestContext, request: Reques
 }
 
 export async function handleOffsetDelete(context: RequestContext, request: RequestBody<typeof ApiKey.OffsetDelete>): Promise<unknown> {
-  const { errorCode, response } = await forward(context, request.groupId, request);
-  return response ?? { errorCode, throttleTimeMs: 0, topics: [] };
+  const { known, isKnown } = splitKnown(context, request.topics);
+  const { errorCode, response } = await forward(context, request.groupId, { ...request, topics: known });
+  const answer = response as { errorCode: number; topics: Array<TopicPartitions<{ partitionIndex: number; errorCode: number }>> } | null;
+  if (answer === null) return { errorCode, throttleTimeMs: 0, topics: [] };
+  if (answer.errorCode !== ErrorCode.NONE) return { errorCode: answer.errorCode, throttleTimeMs: 0, topics: [] };
+  return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: mergePartitionResults(request.topics, isKnown, answer.topics, ErrorCode.NONE) };
 }
 
 /** DescribeGroups may name groups of several coordinators: each is answered or refused alone. */

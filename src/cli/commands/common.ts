@@ -1,0 +1,34 @@
+/**
+ * What the console commands (topics, produce, consume, groups) share: the streams they run on
+ * and the argv normaliser that lets option values start with a dash.
+ */
+
+/** The streams a command runs on; tests pass in-memory ones. */
+export interface CommandIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Where `produce` reads records from. Default: process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** Stops `consume` when aborted. Default: SIGINT or SIGTERM when run on the process streams. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Rewrites "--option value" as "--option=value" for string options, so values that start with
+ * a dash ("--acks -1", "--key-separator -", "--to-offset -1") are taken as values; parseArgs
+ * calls them ambiguous otherwise.
+ */
+export function attachOptionValues(argv: readonly string[], known: Readonly<Record<string, { readonly type: string }>>): string[] {
+  const result: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index]!;
+    const name = argument.startsWith('--') ? argument.slice(2) : '';
+    if (known[name]?.type === 'string' && index + 1 < argv.length) {
+      result.push(`${argument}=${argv[index + 1]}`);
+      index++;
+    } else {
+      result.push(argument);
+    }
+  }
+  return result;
+}
