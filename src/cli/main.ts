@@ -4,6 +4,12 @@
  */
 import { runStart } from './start.js';
 
+// Group commit issues one fdatasync per partition log touched; with many partitions they run
+// in parallel on libuv's threadpool, and ext4 merges their journal commits. The default 4
+// threads cap that parallelism: 1,000 fdatasyncs took 66 ms with 4 threads and 24 ms with 16
+// here. Must be set before anything queues threadpool work; the user's value wins.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const usage = `usage: minikafka <command> [options]
 
 commands:

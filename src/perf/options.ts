@@ -58,7 +58,7 @@ export const PerfLimits = {
   maxMessageSizeBytes: 1024 * 1024,
   maxBatchSizeBytes: 1024 * 1024,
   maxInFlightPerConnection: 1000,
-  maxConnectionsPerBroker: 64,
+  maxConnectionsPerBroker: 1000,
   maxRatePerSecond: 100_000_000,
   /** Bytes at the start of each value holding its send time in e2e runs (a float64). */
   sendTimeBytes: 8,

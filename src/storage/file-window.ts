@@ -6,18 +6,21 @@
 import { readSync } from 'node:fs';
 
 const DEFAULT_WINDOW_BYTES = 64 * 1024;
+const NO_BUFFER = Buffer.alloc(0);
 
+/**
+ * The buffer is allocated on first use: a broker with thousands of partitions has thousands of
+ * segments, most of which are never scanned.
+ */
 export class FileWindow {
-  private buffer: Buffer;
+  private buffer: Buffer = NO_BUFFER;
   private windowStart = 0;
   private windowLength = 0;
 
   constructor(
     private readonly fd: number,
-    initialBytes = DEFAULT_WINDOW_BYTES,
-  ) {
-    this.buffer = Buffer.allocUnsafe(initialBytes);
-  }
+    private readonly initialBytes = DEFAULT_WINDOW_BYTES,
+  ) {}
 
   /** The buffer currently backing the window; valid until the next `load`. */
   get bytes(): Buffer {
@@ -32,12 +35,18 @@ export class FileWindow {
     if (filePosition + length > fileEnd) return -1;
     const relative = filePosition - this.windowStart;
     if (relative >= 0 && relative + length <= this.windowLength) return relative;
-    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2));
+    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, this.buffer.length * 2, this.initialBytes));
     const wanted = Math.min(this.buffer.length, fileEnd - filePosition);
     const read = readFully(this.fd, this.buffer, wanted, filePosition);
     this.windowStart = filePosition;
     this.windowLength = read;
     return read >= length ? 0 : -1;
+  }
+
+  /** Drops the buffer (a rolled segment is rarely read again); the next load allocates. */
+  release(): void {
+    this.buffer = NO_BUFFER;
+    this.windowLength = 0;
   }
 
   invalidate(): void {

@@ -377,15 +377,12 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry = 0;
     this.maxTimestampMs = this.timeIndex.entryCount === 0 ? -1 : this.timeIndex.lastKey();
     this.offsetOfMaxTimestamp = this.timeIndex.entryCount === 0 ? -1 : this.baseOffset + this.timeIndex.lastValue();
+    // Batches after the last entry (appended since the index file was last written) get their
+    // entries back here, so lookups stay fast after a crash.
     while (position < this.sizeBytes) {
       const location = this.readLocationSafely(position);
-      if (location === null) return false;
-      if (location.maxTimestampMs > this.maxTimestampMs) {
-        this.maxTimestampMs = location.maxTimestampMs;
-        this.offsetOfMaxTimestamp = location.lastOffset;
-      }
-      this.bytesSinceLastIndexEntry += location.sizeBytes;
-      this.nextOffset = location.lastOffset + 1;
+      if (location === null || location.baseOffset < this.nextOffset || !this.canHoldRelative(location.lastOffset)) return false;
+      this.indexBatch(position, location.sizeBytes, location.baseOffset, location.lastOffset, location.maxTimestampMs);
       position += location.sizeBytes;
     }
     return position === this.sizeBytes;
@@ -398,10 +395,11 @@ export class LogSegment {
     return location;
   }
 
-  /** Writes index entries and fdatasyncs the log file (off-thread). */
+  /**
+   * fdatasyncs the log file (off-thread). Index entries are not written here but at roll and
+   * close: after a crash, open checks the index files and scans on from their last entry.
+   */
   flush(callback: (error: Error | null) => void): void {
-    this.offsetIndex.writePending();
-    this.timeIndex.writePending();
     this.hasUnflushedBytes = false;
     fdatasync(this.fd, (error) => callback(error));
   }
@@ -414,7 +412,18 @@ export class LogSegment {
     fdatasyncSync(this.fd);
   }
 
-  /** Makes index files durable; on roll and close. */
+  /** Frees read scratch memory; called when the segment stops being the active one. */
+  releaseReadBuffer(): void {
+    this.window.release();
+  }
+
+  /** Writes pending index entries (no fsync). */
+  writeIndexes(): void {
+    this.offsetIndex.writePending();
+    this.timeIndex.writePending();
+  }
+
+  /** Makes index files durable. */
   syncIndexes(): void {
     this.offsetIndex.sync();
     this.timeIndex.sync();

@@ -1,10 +1,13 @@
 /**
  * A sparse index held in memory and mirrored to a file: entries of (key, value) with strictly
  * increasing keys. The offset index maps relative offset -> file position; the time index maps
- * timestamp -> relative offset. Entries reach the file in bulk at flush, roll and close; the
- * file is never trusted past the recovery point, where recovery rebuilds it from the log.
+ * timestamp -> relative offset. Entries reach the file in bulk at roll and close; the file is
+ * checked on open and rebuilt from the log when it is short or inconsistent.
+ *
+ * No file descriptor stays open between writes: a broker with 10,000 partitions would
+ * otherwise hold three descriptors per partition instead of one (the `.log`).
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 
 export interface IndexEntryCodec {
   readonly entrySizeBytes: number;
@@ -13,7 +16,8 @@ export interface IndexEntryCodec {
   readValue(source: Buffer, position: number): number;
 }
 
-const INITIAL_CAPACITY = 64;
+const INITIAL_CAPACITY = 8;
+const EMPTY = Buffer.alloc(0);
 
 export class SparseIndex {
   private keys = new Float64Array(INITIAL_CAPACITY);
@@ -21,7 +25,6 @@ export class SparseIndex {
   private count = 0;
   /** Entries [0, persistedCount) are already in the file. */
   private persistedCount = 0;
-  private fd: number | null = null;
 
   constructor(
     readonly path: string,
@@ -89,7 +92,7 @@ export class SparseIndex {
     this.count = count;
     if (this.persistedCount > count) {
       this.persistedCount = count;
-      if (this.fd !== null) ftruncateSync(this.fd, count * this.codec.entrySizeBytes);
+      if (existsSync(this.path)) truncateSync(this.path, count * this.codec.entrySizeBytes);
     }
   }
 
@@ -100,7 +103,11 @@ export class SparseIndex {
   /** Writes entries not yet in the file, in one write. */
   writePending(): void {
     if (this.persistedCount === this.count) return;
-    const fd = this.openFile();
+    this.withFile((fd) => this.writeEntries(fd));
+  }
+
+  private writeEntries(fd: number): void {
+    if (this.persistedCount === this.count) return;
     const size = this.codec.entrySizeBytes;
     const bytes = Buffer.allocUnsafe((this.count - this.persistedCount) * size);
     for (let index = this.persistedCount; index < this.count; index++) {
@@ -112,10 +119,11 @@ export class SparseIndex {
 
   /** Writes pending entries and makes the file durable (on roll and close). */
   sync(): void {
-    this.writePending();
-    const fd = this.openFile();
-    ftruncateSync(fd, this.count * this.codec.entrySizeBytes);
-    fsyncSync(fd);
+    this.withFile((fd) => {
+      this.writeEntries(fd);
+      ftruncateSync(fd, this.count * this.codec.entrySizeBytes);
+      fsyncSync(fd);
+    });
   }
 
   /**
@@ -146,19 +154,19 @@ export class SparseIndex {
   resetFile(): void {
     this.count = 0;
     this.persistedCount = 0;
-    ftruncateSync(this.openFile(), 0);
+    writeFileSync(this.path, EMPTY);
   }
 
-  close(): void {
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      this.fd = null;
+  /** Nothing stays open; kept so callers can close segments uniformly. */
+  close(): void {}
+
+  private withFile(action: (fd: number) => void): void {
+    const fd = openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
+    try {
+      action(fd);
+    } finally {
+      closeSync(fd);
     }
-  }
-
-  private openFile(): number {
-    if (this.fd === null) this.fd = openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
-    return this.fd;
   }
 
   private grow(): void {

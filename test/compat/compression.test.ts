@@ -42,10 +42,16 @@ function asText(records: readonly (PartitionRecord | BatchRecord)[]): ConsumedRe
   return records.map((record) => ({ partition: record.partition, offset: record.offset, key: record.key?.toString() ?? null, value: record.value?.toString() ?? null }));
 }
 
-/** Every served batch carries `codec`. */
+/**
+ * Served batches carry `codec`, except that a producer may send a batch uncompressed when
+ * compressing it would not make it smaller (librdkafka does this for small batches, so how
+ * many depends on timing); any other codec is wrong.
+ */
 function assertCodec(records: readonly BatchRecord[], codec: Codec, explanation = ''): void {
   const seen = new Set(records.map((record) => record.batchAttributes & 7));
-  assert.deepEqual([...seen], [codecIds[codec]], `batch codecs served: ${[...seen].join(', ')}, expected ${codecIds[codec]} (${codec})${explanation}`);
+  const message = `batch codecs served: ${[...seen].join(', ')}, expected ${codecIds[codec]} (${codec})${explanation}`;
+  assert.ok(seen.has(codecIds[codec]), message);
+  for (const id of seen) assert.ok(id === codecIds[codec] || id === codecIds.none, message);
 }
 
 test('kafkajs gzip batches: read back by kafkajs, @platformatic/kafka and kcat', { timeout: compatTestTimeoutMs }, async () => {
