@@ -14,7 +14,7 @@ import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { LogManager } from '../storage/log-manager.js';
-import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
+import type { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
 import type { GroupCoordinatorConfig } from '../group/index.js';
 import { GroupCoordinators, type ForwardedGroupRequest } from './group-coordinators.js';
@@ -67,8 +67,12 @@ export class BrokerNode {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly purgatory = new FetchPurgatory();
   private readonly groups: GroupCoordinators;
-  /** Log compaction for compacted topics (cleanup.policy=compact), in a piscina pool. */
-  private readonly cleaner: LogCleaner;
+  /**
+   * Log compaction for compacted topics (cleanup.policy=compact), in a piscina pool. Loaded at
+   * the first maintenance tick, not at start: start-up time is paid by every node.
+   */
+  private cleaner: LogCleaner | null = null;
+  private cleanerLoading: Promise<LogCleaner> | null = null;
   /** Completions that did not fit the ring yet, in order. */
   private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
   private readonly topicConfigs: Map<string, LogConfig>;
@@ -91,7 +95,6 @@ export class BrokerNode {
       checkpointIntervalMs: options.checkpointIntervalMs,
       log: (message) => options.logger.warn(message),
     });
-    this.cleaner = new LogCleaner({ dataDir: options.dataDir, clock: options.clock, log: (message) => options.logger.info(message) });
     this.groups = new GroupCoordinators(options.clock, options.logger.child(`node-${options.nodeId}-groups`), options.groupConfig, (replica) => this.onHighWatermarkMaybeMoved(replica));
   }
 
@@ -383,8 +386,18 @@ export class BrokerNode {
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
-      void this.cleaner.maybeClean(this.cleanableLogs());
+      const cleaner = this.cleaner ?? (await this.loadCleaner());
+      void cleaner.maybeClean(this.cleanableLogs());
     }
+  }
+
+  private loadCleaner(): Promise<LogCleaner> {
+    this.cleanerLoading ??= import('../storage/cleaner/log-cleaner.js').then(({ LogCleaner: Cleaner }) => {
+      const options = this.options;
+      this.cleaner = new Cleaner({ dataDir: options.dataDir, clock: options.clock, log: (message) => options.logger.info(message) });
+      return this.cleaner;
+    });
+    return this.cleanerLoading;
   }
 
   /** Every log of this data dir; compaction never passes a replica's high watermark. */
@@ -398,7 +411,7 @@ export class BrokerNode {
   private async shutdown(): Promise<void> {
     this.running = false;
     this.groups.releaseAll();
-    await this.cleaner.close();
+    if (this.cleanerLoading !== null) await (await this.cleanerLoading).close();
     for (const parked of this.purgatory.drainAll()) {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
