@@ -32,6 +32,7 @@ export const topicConfigSpecs: Readonly<Record<string, TopicConfigSpec>> = {
   'min.cleanable.dirty.ratio': { type: 'double', brokerSetting: 'log.cleaner.min.cleanable.ratio', fallback: '0.5', min: 0, max: 1 },
   'compression.type': { type: 'string', brokerSetting: null, fallback: 'producer', allowed: ['producer'] },
   'unclean.leader.election.enable': { type: 'boolean', brokerSetting: null, fallback: 'false' },
+  preallocate: { type: 'boolean', brokerSetting: 'log.preallocate', fallback: 'false' },
 };
 
 /** Returns why `value` is not acceptable for `name`, or null. */
@@ -94,5 +95,6 @@ export function logConfigFor(overrides: Readonly<Record<string, string>>, broker
     minCleanableDirtyRatio: Number(value('min.cleanable.dirty.ratio')),
     flushPolicy: broker['log.flush.policy'] as FlushPolicyName,
     flushIntervalMs: broker['log.flush.interval.ms'],
+    preallocate: value('preallocate') === 'true',
   };
 }

@@ -45,6 +45,8 @@ export interface LogConfig {
   flushPolicy: FlushPolicyName;
   /** With the interval policy: ms between flushes. */
   flushIntervalMs: number;
+  /** log.preallocate: zero-fill segment files ahead of appends so fdatasync is cheaper. */
+  preallocate: boolean;
 }
 
 export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
@@ -61,6 +63,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   minCleanableDirtyRatio: 0.5,
   flushPolicy: FlushPolicy.ALWAYS,
   flushIntervalMs: 1000,
+  preallocate: false,
 });
 
 export function isCompacted(config: LogConfig): boolean {

@@ -154,6 +154,7 @@ export class PartitionLog {
     return {
       indexIntervalBytes: this.config.indexIntervalBytes,
       maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
+      preallocate: this.config.preallocate,
     };
   }
 
@@ -221,6 +222,7 @@ export class PartitionLog {
     if (active.isEmpty) return;
     active.offsetIndex.writePending();
     active.timeIndex.writePending();
+    active.trimPreallocation();
     active.releaseReadBuffer();
     this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
   }

@@ -34,7 +34,16 @@ export function segmentFileName(baseOffset: number, suffix: string): string {
 export interface SegmentOptions {
   indexIntervalBytes: number;
   maxIndexEntries: number;
+  /** Zero-fill the file ahead of appends (log.preallocate); see `preallocateAhead`. */
+  preallocate?: boolean;
 }
+
+/** Preallocation grows with the segment: a quarter of its data, within these bounds. */
+const PREALLOCATE_MIN_CHUNK_BYTES = 32 * 1024;
+const PREALLOCATE_MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+/** At most one zero-fill per segment per interval, so a throughput-bound writer mostly appends plainly. */
+const PREALLOCATE_MIN_INTERVAL_MS = 100;
+const ZEROS = Buffer.alloc(PREALLOCATE_MAX_CHUNK_BYTES);
 
 /** Where a batch sits: its file position, size and offsets. */
 export interface BatchLocation {
@@ -64,6 +73,9 @@ export class LogSegment {
   firstAppendMs: number | null = null;
   /** Appends since the last fdatasync of this segment. */
   hasUnflushedBytes = false;
+  /** Length of the file: past `sizeBytes` when zero-filled ahead (preallocation). */
+  private fileBytes = 0;
+  private lastPreallocateMs = Number.NEGATIVE_INFINITY;
   private bytesSinceLastIndexEntry = 0;
   private readonly window: FileWindow;
   private readonly fd: number;
@@ -107,6 +119,7 @@ export class LogSegment {
   static open(directory: string, baseOffset: number, options: SegmentOptions): LogSegment {
     const segment = new LogSegment(directory, baseOffset, options, false);
     segment.sizeBytes = fstatSync(segment.fd).size;
+    segment.fileBytes = segment.sizeBytes;
     return segment;
   }
 
@@ -142,8 +155,38 @@ export class LogSegment {
       written += writeSync(this.fd, bytes, start + written, end - start - written, this.sizeBytes + written);
     }
     this.sizeBytes += end - start;
+    if (this.sizeBytes > this.fileBytes) {
+      this.fileBytes = this.sizeBytes;
+      if (this.options.preallocate === true) this.preallocateAhead(nowMs);
+    }
     this.hasUnflushedBytes = true;
     if (this.firstAppendMs === null) this.firstAppendMs = nowMs;
+  }
+
+  /**
+   * Zero-fills the file past the data. fdatasync after appending into blocks that already exist
+   * and a file whose size does not change skips the block allocation and the size update in the
+   * filesystem journal: on the dev box small write+fdatasync went from about 190 to 120 us at
+   * the median and from 350-490 to 230 us at p99. Recovery stops at the zeros (a batch length of
+   * 0 is not a batch) and cuts them off; close and roll trim them.
+   */
+  private preallocateAhead(nowMs: number): void {
+    if (nowMs - this.lastPreallocateMs < PREALLOCATE_MIN_INTERVAL_MS) return;
+    this.lastPreallocateMs = nowMs;
+    const chunk = Math.min(PREALLOCATE_MAX_CHUNK_BYTES, Math.max(PREALLOCATE_MIN_CHUNK_BYTES, this.sizeBytes >>> 2));
+    const room = MAX_SEGMENT_POSITION - this.fileBytes;
+    const length = Math.min(chunk, room);
+    if (length <= 0) return;
+    let written = 0;
+    while (written < length) written += writeSync(this.fd, ZEROS, 0, length - written, this.fileBytes + written);
+    this.fileBytes += length;
+  }
+
+  /** Cuts preallocated zeros off the end of the file (roll and close). */
+  trimPreallocation(): void {
+    if (this.fileBytes <= this.sizeBytes) return;
+    ftruncateSync(this.fd, this.sizeBytes);
+    this.fileBytes = this.sizeBytes;
   }
 
   private indexBatch(position: number, sizeBytes: number, baseOffset: number, lastOffset: number, maxTimestampMs: number): void {
@@ -253,6 +296,7 @@ export class LogSegment {
   private truncateToPosition(position: number, nextOffset: number): number {
     const removed = this.sizeBytes - position;
     ftruncateSync(this.fd, position);
+    this.fileBytes = position;
     this.window.invalidate();
     this.sizeBytes = position;
     this.rebuildIndexesFromLog();
@@ -307,17 +351,32 @@ export class LogSegment {
       this.indexBatch(position, location.sizeBytes, location.baseOffset, location.lastOffset, location.maxTimestampMs);
       position += location.sizeBytes;
     }
-    const truncatedBytes = end - position;
-    if (truncatedBytes > 0) {
+    // Zeros after the last batch are preallocated space, not a torn write: cut, not counted.
+    const zeroTail = position < end && this.isZeroFilled(position, end);
+    const truncatedBytes = zeroTail ? 0 : end - position;
+    if (position < end) {
       ftruncateSync(this.fd, position);
       this.window.invalidate();
       this.sizeBytes = position;
+      this.fileBytes = position;
     }
     this.offsetIndex.writePending();
     this.timeIndex.writePending();
     // Scanned bytes may still sit only in the page cache after a crash: flush before serving.
     this.hasUnflushedBytes = true;
-    return { truncatedBytes, reason };
+    return { truncatedBytes, reason: zeroTail ? null : reason };
+  }
+
+  private isZeroFilled(start: number, end: number): boolean {
+    const chunkBytes = 64 * 1024;
+    for (let position = start; position < end; position += chunkBytes) {
+      const length = Math.min(chunkBytes, end - position);
+      const at = this.window.load(position, length, end);
+      if (at < 0) return false;
+      const bytes = this.window.bytes;
+      for (let index = at; index < at + length; index++) if (bytes[index] !== 0) return false;
+    }
+    return true;
   }
 
   /** Returns why the batch at `position` is not valid, or null if it is. */
@@ -430,6 +489,7 @@ export class LogSegment {
   }
 
   close(): void {
+    this.trimPreallocation();
     this.offsetIndex.close();
     this.timeIndex.close();
     closeSync(this.fd);

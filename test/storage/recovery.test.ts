@@ -126,3 +126,43 @@ test('stray temporary and orphan index files are cleaned up on open', async () =
   assert.equal(reopened.logEndOffset, 9);
   await reopened.close();
 });
+
+test('preallocated segments: zeros past the data are trimmed on close and cut quietly after a crash', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const preallocated = testConfig({ segmentBytes: 1 << 20, preallocate: true });
+  const log = openLog(directory, clock, preallocated);
+  fill(log, 10);
+  const logFile = join(directory, segmentFiles(directory, '.log')[0]!);
+  const dataBytes = log.sizeBytes;
+  assert.ok(statSync(logFile).size > dataBytes, 'the file is zero-filled ahead of the data');
+  assert.deepEqual(readAllOffsets(log), Array.from({ length: 30 }, (_, index) => index));
+  // crash: never closed; the zeros are still there
+  const reopened = openLog(directory, clock, preallocated, { recoveryPoint: 0 });
+  assert.equal(reopened.recovery.truncatedBytes, 0, 'zeros are not counted as a torn tail');
+  assert.equal(reopened.logEndOffset, 30);
+  assert.equal(statSync(logFile).size, dataBytes);
+  fill(reopened, 2);
+  assert.equal(reopened.appendAsLeader(clientBatch(1), 0).baseOffset, 36);
+  await reopened.close();
+  assert.equal(statSync(logFile).size, reopened.sizeBytes, 'close trims the preallocation');
+  const again = openLog(directory, clock, preallocated, { cleanShutdown: true });
+  assert.equal(again.logEndOffset, 37);
+  await again.close();
+});
+
+test('a zero-filled tail on a closed segment does not drop the segments after it', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = openLog(directory, clock, config);
+  fill(log, 30);
+  await log.close();
+  const logs = segmentFiles(directory, '.log');
+  const first = join(directory, logs[0]!);
+  writeFileSync(first, Buffer.concat([readFileSync(first), Buffer.alloc(4096)]));
+  const reopened = openLog(directory, clock, config, { recoveryPoint: 0 });
+  assert.equal(reopened.segmentCount, logs.length, 'no segment deleted');
+  assert.equal(reopened.logEndOffset, 90);
+  assert.deepEqual(readAllOffsets(reopened), Array.from({ length: 90 }, (_, index) => index));
+  await reopened.close();
+});

@@ -162,7 +162,7 @@ export class CleanedSegmentWriter {
     if (input.nextOffset - 1 - baseOffset > MAX_RELATIVE_OFFSET) {
       throw new Error(`segments from offset ${baseOffset} to ${input.nextOffset - 1} span more offsets than one segment can index`);
     }
-    const segment = LogSegment.createWithSuffix(this.directory, baseOffset, this.options, CLEANED_SUFFIX);
+    const segment = LogSegment.createWithSuffix(this.directory, baseOffset, { ...this.options, preallocate: false }, CLEANED_SUFFIX);
     this.group = { segment, inputs: [], sizeBytes: 0, nextOffset: baseOffset };
   }
 
