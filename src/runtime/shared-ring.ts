@@ -119,12 +119,32 @@ export class RingWriter extends RingSide {
     return true;
   }
 
-  /** Resolves when the reader has released space (or at once if it already did). */
-  async waitForSpace(): Promise<void> {
-    const seen = Atomics.load(this.control, READ_POSITION);
+  /** The reader's position, to pass to `waitForSpace` after a failed write. */
+  readPosition(): number {
+    return Atomics.load(this.control, READ_POSITION);
+  }
+
+  /**
+   * Resolves when the reader has released space since `readPositionBefore`, which the caller
+   * took BEFORE the write that failed: space released between that write and this call must
+   * not be missed, or a writer could sleep beside an idle, empty ring forever.
+   */
+  async waitForSpace(readPositionBefore: number): Promise<void> {
     Atomics.store(this.control, PRODUCER_SLEEPING, 1);
-    const result = Atomics.waitAsync(this.control, READ_POSITION, seen);
+    const result = Atomics.waitAsync(this.control, READ_POSITION, readPositionBefore);
     if (result.async) await result.value;
+  }
+
+  /**
+   * Writes with `write` (which returns false when the ring is too full), waiting for space as
+   * long as needed; the helper for callers that keep a queue of pending writes.
+   */
+  async writeWhenSpace(write: (ring: RingWriter) => boolean): Promise<void> {
+    for (;;) {
+      const readPositionBefore = this.readPosition();
+      if (write(this)) return;
+      await this.waitForSpace(readPositionBefore);
+    }
   }
 }
 

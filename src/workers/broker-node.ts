@@ -372,11 +372,12 @@ export class BrokerNode {
   private async drainBacklog(): Promise<void> {
     this.backlogDraining = true;
     while (this.backlog.length > 0) {
-      if (this.backlog[0]!(this.completions)) this.backlog.shift();
-      else await this.completions.waitForSpace();
+      await this.completions.writeWhenSpace(this.backlog[0]!);
+      this.backlog.shift();
     }
     this.backlogDraining = false;
   }
+
 
   /** Expires parked fetches; runs retention and checkpoints now and then. */
   async tick(): Promise<void> {

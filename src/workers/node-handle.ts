@@ -129,16 +129,15 @@ export class NodeHandle {
     this.backlogDraining = true;
     while (this.backlog.length > 0 && !this.stopped) {
       const head = this.backlog[0]!;
-      if (head.write(this.requests)) {
-        this.backlog.shift();
-        this.backlogBytes -= head.sizeBytes;
-      } else {
-        await this.requests.waitForSpace();
-      }
+      await Promise.race([this.requests.writeWhenSpace(head.write), this.exitPromise]);
+      if (this.stopped) break;
+      this.backlog.shift();
+      this.backlogBytes -= head.sizeBytes;
     }
     this.backlogDraining = false;
     this.onDrained();
   }
+
 
   private async pumpCompletions(): Promise<void> {
     while (!this.stopped) {

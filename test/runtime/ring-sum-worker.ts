@@ -18,5 +18,5 @@ while (!done) {
 }
 const out = Buffer.alloc(8);
 out.writeDoubleLE(total, 0);
-while (!writer.tryWrite(out)) await writer.waitForSpace();
+await writer.writeWhenSpace((ring) => ring.tryWrite(out));
 clearInterval(keepAlive);

@@ -71,12 +71,12 @@ test('a reader in another thread wakes on notify and sees every message', async 
   const message = Buffer.alloc(64);
   for (let value = 1; value <= 20_000; value++) {
     message.writeUInt32LE(value, 0);
-    while (!writer.tryWrite(message)) await writer.waitForSpace();
+    await writer.writeWhenSpace((ring) => ring.tryWrite(message));
     expected += value;
     if (value % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   message.writeUInt32LE(0xffffffff, 0);
-  while (!writer.tryWrite(message)) await writer.waitForSpace();
+  await writer.writeWhenSpace((ring) => ring.tryWrite(message));
   let total = -1;
   const deadline = Date.now() + 10_000;
   while (total < 0 && Date.now() < deadline) {
@@ -87,4 +87,24 @@ test('a reader in another thread wakes on notify and sees every message', async 
   }
   assert.equal(total, expected);
   await Promise.race([worker.terminate(), failed]);
+});
+
+test('space released between a failed write and the wait is not missed (no lost wake-up)', async () => {
+  const shared = createRingBuffer(1024);
+  const writer = new RingWriter(shared);
+  const reader = new RingReader(shared);
+  while (writer.tryWrite(Buffer.alloc(100))) {
+    // fill the ring
+  }
+  const before = writer.readPosition();
+  assert.equal(writer.tryWrite(Buffer.alloc(100)), false);
+  // The reader empties the ring before the writer gets to sleep; it will not release again.
+  reader.drain(() => {});
+  const woke = await Promise.race([
+    writer.waitForSpace(before).then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000)),
+  ]);
+  assert.equal(woke, true, 'the writer must not sleep beside an empty ring');
+  await writer.writeWhenSpace((ring) => ring.tryWrite(Buffer.alloc(100)));
+  assert.equal(reader.drain(() => {}), 1);
 });
