@@ -1,5 +1,5 @@
 /**
- * What the console commands (topics, produce, consume, groups) share: the streams they run on
+ * What the console commands (topics, produce, consume, groups, perf) share: the streams they run on
  * and the argv normaliser that lets option values start with a dash.
  */
 

@@ -11,10 +11,9 @@ import { writeHtmlReport } from '../../perf/report-html.js';
 import { writeJsonReport } from '../../perf/report-json.js';
 import { PerfRunError, runPerf, type PerfResult } from '../../perf/run-perf.js';
 
-export interface CommandIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
+import { attachOptionValues, type CommandIo } from './common.js';
+
+export type { CommandIo } from './common.js';
 
 const help = `usage: minikafka perf <produce|consume|e2e> [options]
 
@@ -120,7 +119,7 @@ export async function run(argv: string[], io: CommandIo = { stdout: process.stdo
 
 /** Parses and validates; throws UsageError (or parseArgs' TypeError) with a clear message. */
 export function parsePerfArguments(argv: readonly string[], progressStream: NodeJS.WritableStream | null = process.stderr): ParsedPerfArguments | 'help' {
-  const { values, positionals } = parseArgs({ args: attachOptionValues(argv), options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: attachOptionValues(argv, options), options, allowPositionals: true, strict: true });
   if (values.help) return 'help';
   const [mode, ...extra] = positionals;
   if (mode !== 'produce' && mode !== 'consume' && mode !== 'e2e') {
@@ -207,22 +206,3 @@ function nonEmpty(option: string, text: string): string {
   return text;
 }
 
-/**
- * Rewrites "--option value" as "--option=value" for string options, so values that start with
- * a dash ("--acks -1") are taken as values.
- */
-function attachOptionValues(argv: readonly string[]): string[] {
-  const known: Readonly<Record<string, { readonly type: string }>> = options;
-  const result: string[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const argument = argv[index]!;
-    const name = argument.startsWith('--') ? argument.slice(2) : '';
-    if (known[name]?.type === 'string' && index + 1 < argv.length) {
-      result.push(`${argument}=${argv[index + 1]}`);
-      index++;
-    } else {
-      result.push(argument);
-    }
-  }
-  return result;
-}
