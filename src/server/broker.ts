@@ -18,6 +18,7 @@ import { Limits } from '../runtime/limits.js';
 import { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
+import type { SpawnedNodeWorker } from '../workers/node-spawn.js';
 import type { PartitionAssignment } from '../workers/node-protocol.js';
 import { Connection } from './connection.js';
 import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
@@ -47,11 +48,14 @@ export class Broker implements BrokerServices {
     this.logger = new Logger('broker', config.logLevel);
   }
 
-  /** Starts everything; resolves once every listener accepts connections. */
-  static async start(config: BrokerConfig): Promise<Broker> {
+  /**
+   * Starts everything; resolves once every listener accepts connections. `spawned` may hold
+   * node workers started earlier (see node-spawn.ts), one per node id.
+   */
+  static async start(config: BrokerConfig, spawned: readonly SpawnedNodeWorker[] = []): Promise<Broker> {
     const broker = new Broker(config);
     try {
-      await broker.startComponents();
+      await broker.startComponents(spawned);
     } catch (error) {
       await broker.stop().catch(() => undefined);
       throw error;
@@ -59,7 +63,7 @@ export class Broker implements BrokerServices {
     return broker;
   }
 
-  private async startComponents(): Promise<void> {
+  private async startComponents(spawned: readonly SpawnedNodeWorker[]): Promise<void> {
     const phases: Record<string, string> = {};
     let mark = performance.now();
     const phase = (name: string) => {
@@ -72,7 +76,8 @@ export class Broker implements BrokerServices {
     const topicConfigs = () => this.topicLogConfigs();
     this.metadataLog = MetadataLog.open(join(this.config.dataDir, 'metadata'), systemClock, this.image);
     phase('metadataMs');
-    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, topicConfigs()));
+    for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
+    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, topicConfigs(), spawned[nodeId]));
     this.controller = new Controller(this.image, this.metadataLog, this.config.nodes, this.settings, (changes) => this.applyChanges(changes));
     await this.controller.ensureClusterId(this.config.clusterId);
     phase('clusterIdMs');
@@ -92,7 +97,7 @@ export class Broker implements BrokerServices {
     return topicConfigs;
   }
 
-  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>): NodeHandle {
+  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>, spawned: SpawnedNodeWorker | undefined): NodeHandle {
     const node = new NodeHandle(
       {
         nodeId,
@@ -112,6 +117,7 @@ export class Broker implements BrokerServices {
         logLevel: this.config.logLevel,
       },
       this.logger.child(`node-${nodeId}`),
+      spawned,
     );
     node.onDrained = () => {
       for (const connection of this.connections) connection.applyBackpressure();

@@ -4,10 +4,11 @@
  * them. When the request ring is full, requests queue here in order and `isBackedUp` tells the
  * front end to stop reading sockets until the node catches up.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
-import { createRingBuffer, RingReader, RingWriter } from '../runtime/shared-ring.js';
+import { RingReader, RingWriter } from '../runtime/shared-ring.js';
+import { spawnNodeWorker, type SpawnedNodeWorker } from './node-spawn.js';
 import {
   MessageKind,
   messageKind,
@@ -24,7 +25,7 @@ import {
   type ProducePartitionResult,
   type ProduceRequest,
 } from './node-protocol.js';
-import type { NodeWorkerData, NodeWorkerMessage } from './node-worker.js';
+import type { NodeWorkerCommand, NodeWorkerInit, NodeWorkerMessage } from './node-worker.js';
 
 type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
 
@@ -48,21 +49,24 @@ export class NodeHandle {
   /** Called whenever the backlog empties, so the front end can resume reading sockets. */
   onDrained: () => void = () => {};
 
+  /**
+   * Takes over a worker spawned earlier (`spawnNodeWorker`, so it could load its code while the
+   * front end loaded its own) or spawns one, and sends it its configuration.
+   */
   constructor(
-    data: Omit<NodeWorkerData, 'requestRing' | 'completionRing'>,
+    data: NodeWorkerInit,
     private readonly logger: Logger,
-    ringCapacityBytes: number = Limits.ringCapacityBytes,
+    spawned: SpawnedNodeWorker = spawnNodeWorker(Limits.ringCapacityBytes),
   ) {
     this.nodeId = data.nodeId;
-    const requestRing = createRingBuffer(ringCapacityBytes);
-    const completionRing = createRingBuffer(ringCapacityBytes);
-    this.requests = new RingWriter(requestRing);
-    this.backlogPauseBytes = ringCapacityBytes * BACKLOG_PAUSE_FRACTION;
-    this.completions = new RingReader(completionRing);
-    this.worker = new Worker(new URL('./node-worker.js', import.meta.url), {
-      workerData: { ...data, requestRing, completionRing } satisfies NodeWorkerData,
-    });
+    this.requests = new RingWriter(spawned.requestRing);
+    this.backlogPauseBytes = spawned.ringCapacityBytes * BACKLOG_PAUSE_FRACTION;
+    this.completions = new RingReader(spawned.completionRing);
+    this.worker = spawned.worker;
+    const init: NodeWorkerCommand = { type: 'init', data };
+    this.worker.postMessage(init);
     this.readyPromise = new Promise((resolve, reject) => {
+      if (spawned.earlyError !== null) reject(spawned.earlyError);
       this.worker.on('message', (message: NodeWorkerMessage) => {
         if (message.type === 'ready') resolve(message);
       });

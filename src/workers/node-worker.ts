@@ -7,15 +7,34 @@ import { systemClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+import type { NodeWorkerSpawnData } from './node-spawn.js';
 
 export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & { logLevel: LogLevel };
+
+/** The configuration a worker gets after it is spawned (the rings came with the spawn). */
+export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing'>;
+
+export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit };
 
 export type NodeWorkerMessage =
   | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
   | { type: 'stopped'; nodeId: number };
 
+/** The worker loads its code as soon as it is spawned, then waits here for its configuration. */
+function nextInit(): Promise<NodeWorkerInit> {
+  return new Promise((resolve) => {
+    const listener = (command: NodeWorkerCommand) => {
+      if (command.type !== 'init') return;
+      parentPort!.off('message', listener);
+      resolve(command.data);
+    };
+    parentPort!.on('message', listener);
+  });
+}
+
 async function main(): Promise<void> {
-  const data = workerData as NodeWorkerData;
+  const spawn = workerData as NodeWorkerSpawnData;
+  const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing };
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
   const node = new BrokerNode({ ...data, clock: systemClock, logger });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { defaultLogConfig } from '../../src/storage/log-config.js';
 import { Logger } from '../../src/runtime/logger.js';
 import { NodeHandle } from '../../src/workers/node-handle.js';
+import { spawnNodeWorker } from '../../src/workers/node-spawn.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRecordBatch, decodeRecordBatches } from '../../src/protocol/records/records.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
@@ -24,7 +25,7 @@ function startNode(ringCapacityBytes: number): NodeHandle {
       logLevel: 'silent',
     },
     new Logger('test', 'silent'),
-    ringCapacityBytes,
+    spawnNodeWorker(ringCapacityBytes),
   );
 }
 
