@@ -44,6 +44,8 @@ export class NodeHandle {
   private backlogDraining = false;
   private nextRequestId = 1;
   private stopped = false;
+  /** Why the worker is gone, once it is. */
+  private failure: Error | null = null;
   private readonly readyPromise: Promise<Extract<NodeWorkerMessage, { type: 'ready' }>>;
   private readonly exitPromise: Promise<number>;
   /** Called whenever the backlog empties, so the front end can resume reading sockets. */
@@ -74,9 +76,17 @@ export class NodeHandle {
       this.worker.once('exit', (code) => reject(new Error(`node ${this.nodeId} exited with code ${code} before it was ready`)));
     });
     this.exitPromise = new Promise((resolve) => this.worker.once('exit', resolve));
+    // A node that dies (a bug, or a fatal storage error) must fail its requests, not strand them.
+    void this.exitPromise.then((code) => {
+      if (this.stopped) return;
+      this.failure ??= new Error(`node ${this.nodeId} exited unexpectedly with code ${code}`);
+      this.logger.error('node worker exited', { node: this.nodeId, code });
+      this.failAll(this.failure);
+    });
     this.worker.on('error', (error) => {
       this.logger.error('node worker crashed', { node: this.nodeId, error: error.stack ?? error.message });
-      this.failAll(new Error(`node ${this.nodeId} crashed: ${error.message}`));
+      this.failure ??= new Error(`node ${this.nodeId} crashed: ${error.message}`);
+      this.failAll(this.failure);
     });
     void this.pumpCompletions();
   }
@@ -115,6 +125,7 @@ export class NodeHandle {
 
   private call<T>(build: (requestId: number) => (ring: RingWriter) => boolean, sizeBytes: number): Promise<T> {
     if (this.stopped) return Promise.reject(new Error(`node ${this.nodeId} is stopped`));
+    if (this.failure !== null) return Promise.reject(this.failure);
     const requestId = this.nextRequestId;
     this.nextRequestId = this.nextRequestId >= 0xfffffff0 ? 1 : this.nextRequestId + 1;
     const promise = new Promise<T>((resolve, reject) => this.pending.set(requestId, { resolve: resolve as (value: never) => void, reject }));
@@ -144,7 +155,8 @@ export class NodeHandle {
 
 
   private async pumpCompletions(): Promise<void> {
-    while (!this.stopped) {
+    // Ends with the worker: after its exit the race below resolves at once, every time.
+    while (!this.stopped && this.failure === null) {
       this.completions.drain(this.handleCompletion);
       if (this.completions.isEmpty) await Promise.race([this.completions.waitForData(), this.exitPromise]);
     }

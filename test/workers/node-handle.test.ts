@@ -12,7 +12,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRecordBatch, decodeRecordBatches } from '../../src/protocol/records/records.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
-function startNode(ringCapacityBytes: number): NodeHandle {
+function startNode(ringCapacityBytes: number, spawned = spawnNodeWorker(ringCapacityBytes)): NodeHandle {
   return new NodeHandle(
     {
       nodeId: 0,
@@ -25,7 +25,7 @@ function startNode(ringCapacityBytes: number): NodeHandle {
       logLevel: 'silent',
     },
     new Logger('test', 'silent'),
-    spawnNodeWorker(ringCapacityBytes),
+    spawned,
   );
 }
 
@@ -63,4 +63,18 @@ test('a fetch for a partition the node does not lead answers NOT_LEADER_OR_FOLLO
   } finally {
     await node.stop(5000);
   }
+});
+
+test('a node worker that dies fails its pending and later requests instead of stranding them', { timeout: 30_000 }, async () => {
+  const spawned = spawnNodeWorker(64 * 1024);
+  const node = startNode(64 * 1024, spawned);
+  await node.ready();
+  await node.control({ op: 'becomeLeader', partitions: [{ topic: 't', partition: 0, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 1 }] });
+  const parked = node.fetch({ maxWaitMs: 20_000, minBytes: 1, maxBytes: 1024, isolationLevel: 0, partitions: [{ topic: 't', partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] });
+  await spawned.worker.terminate();
+  await assert.rejects(parked, /exited unexpectedly/);
+  await assert.rejects(node.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: 0, records: encodeRecordBatch({ records: [{ value: 'x' }] }) }] }), /exited unexpectedly/);
+  // The front end's event loop is still alive (no busy loop on the dead ring).
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await node.stop(1000);
 });
