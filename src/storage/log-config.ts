@@ -66,10 +66,22 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   preallocate: false,
 });
 
+/** Parsed cleanup.policy strings: this runs on every append, so it must not allocate. */
+const parsedPolicies = new Map<string, ReadonlySet<string>>();
+
+function policiesOf(config: LogConfig): ReadonlySet<string> {
+  let policies = parsedPolicies.get(config.cleanupPolicy);
+  if (policies === undefined) {
+    policies = new Set(config.cleanupPolicy.split(',').map((policy) => policy.trim()));
+    parsedPolicies.set(config.cleanupPolicy, policies);
+  }
+  return policies;
+}
+
 export function isCompacted(config: LogConfig): boolean {
-  return config.cleanupPolicy.split(',').map((policy) => policy.trim()).includes(CleanupPolicy.COMPACT);
+  return policiesOf(config).has(CleanupPolicy.COMPACT);
 }
 
 export function hasDeleteRetention(config: LogConfig): boolean {
-  return config.cleanupPolicy.split(',').map((policy) => policy.trim()).includes(CleanupPolicy.DELETE);
+  return policiesOf(config).has(CleanupPolicy.DELETE);
 }

@@ -168,9 +168,10 @@ export class PartitionLog {
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult {
     this.checkWritable();
     const end = records.length;
-    const options = { maxBatchSizeBytes: this.config.maxMessageBytes, requireKeys: isCompacted(this.config), allowControlBatches: false };
+    const requireKeys = isCompacted(this.config);
+    const maxBatchSizeBytes = this.config.maxMessageBytes;
     let position = 0;
-    while (position < end) position += validateBatch(records, position, end, options).sizeBytes;
+    while (position < end) position += validateBatch(records, position, end, { maxBatchSizeBytes, requireKeys, allowControlBatches: false }).sizeBytes;
     if (end === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'produce request holds no record batch');
     return this.assignAndAppend(records, leaderEpoch);
   }
