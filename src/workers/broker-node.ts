@@ -58,6 +58,10 @@ const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 const MAINTENANCE_INTERVAL_MS = 1000;
+/** Ring messages handled before the node lets its event loop run (fsync completions, timers). */
+const MAX_MESSAGES_PER_DRAIN = 256;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class BrokerNode {
   readonly nodeId: number;
@@ -106,12 +110,18 @@ export class BrokerNode {
     return this.logs.partitions().length;
   }
 
-  /** Serves the request ring until shutdown. */
+  /**
+   * Serves the request ring until shutdown. Each pass handles a bounded number of messages and
+   * then yields, so fsync completions, timers and parked fetches run even while a producer
+   * keeps the ring full (acks=0 senders do not wait for anything).
+   */
   async serve(): Promise<void> {
     while (this.running) {
-      this.requests.drain(this.handleMessage);
+      this.requests.drain(this.handleMessage, MAX_MESSAGES_PER_DRAIN);
       this.flushTouched();
-      if (this.running && this.requests.isEmpty) await this.requests.waitForData();
+      if (!this.running) break;
+      if (this.requests.isEmpty) await this.requests.waitForData();
+      else await yieldToEventLoop();
     }
   }
 
