@@ -31,6 +31,8 @@ type Pending = { resolve: (value: never) => void; reject: (error: Error) => void
 
 /** Requests queued here beyond this share of the ring's capacity stop socket reads. */
 const BACKLOG_PAUSE_FRACTION = 0.25;
+/** Completions handled per pass before the front end's event loop gets a turn. */
+const MAX_COMPLETIONS_PER_DRAIN = 256;
 
 export class NodeHandle {
   readonly nodeId: number;
@@ -157,8 +159,10 @@ export class NodeHandle {
   private async pumpCompletions(): Promise<void> {
     // Ends with the worker: after its exit the race below resolves at once, every time.
     while (!this.stopped && this.failure === null) {
-      this.completions.drain(this.handleCompletion);
+      this.completions.drain(this.handleCompletion, MAX_COMPLETIONS_PER_DRAIN);
       if (this.completions.isEmpty) await Promise.race([this.completions.waitForData(), this.exitPromise]);
+      // Still more: let sockets and other nodes' completions in before the next pass.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
