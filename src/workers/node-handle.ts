@@ -46,6 +46,8 @@ export class NodeHandle {
   private backlogDraining = false;
   private nextRequestId = 1;
   private stopped = false;
+  private stopping = false;
+  private exited = false;
   /** Why the worker is gone, once it is. */
   private failure: Error | null = null;
   private readonly readyPromise: Promise<Extract<NodeWorkerMessage, { type: 'ready' }>>;
@@ -80,7 +82,8 @@ export class NodeHandle {
     this.exitPromise = new Promise((resolve) => this.worker.once('exit', resolve));
     // A node that dies (a bug, or a fatal storage error) must fail its requests, not strand them.
     void this.exitPromise.then((code) => {
-      if (this.stopped) return;
+      this.exited = true;
+      if (this.stopped || this.stopping) return;
       this.failure ??= new Error(`node ${this.nodeId} exited unexpectedly with code ${code}`);
       this.logger.error('node worker exited', { node: this.nodeId, code });
       this.failAll(this.failure);
@@ -160,6 +163,11 @@ export class NodeHandle {
     // Ends with the worker: after its exit the race below resolves at once, every time.
     while (!this.stopped && this.failure === null) {
       this.completions.drain(this.handleCompletion, MAX_COMPLETIONS_PER_DRAIN);
+      if (this.exited) {
+        // The worker is gone: whatever it wrote before exiting is all there will be.
+        this.completions.drain(this.handleCompletion);
+        break;
+      }
       if (this.completions.isEmpty) await Promise.race([this.completions.waitForData(), this.exitPromise]);
       // Still more: let sockets and other nodes' completions in before the next pass.
       else await new Promise((resolve) => setImmediate(resolve));
@@ -189,7 +197,9 @@ export class NodeHandle {
 
   /** Asks the node to flush and close its logs, then waits for the thread to end. */
   async stop(timeoutMs: number): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.stopping) return;
+    // The worker may exit on its own once its logs are closed, before the reply is read here.
+    this.stopping = true;
     try {
       await withTimeout(this.control({ op: 'shutdown' }), timeoutMs);
     } catch (error) {
