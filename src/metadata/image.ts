@@ -59,25 +59,25 @@ export class MetadataImage {
     this.appliedRecords++;
   }
 
+  /** Updates the topic's partition list in place: a topic created with n partitions is n records. */
   private applyPartition(record: PartitionRecord): void {
-    this.replaceTopic(record.topic, (topic) => {
-      if (record.partition > topic.partitions.length) {
-        throw new Error(`metadata: partition ${record.topic}-${record.partition} skips ${topic.partitions.length}`);
-      }
-      const previous = topic.partitions[record.partition];
-      if (previous !== undefined && record.leaderEpoch < previous.leaderEpoch) {
-        throw new Error(`metadata: leader epoch of ${record.topic}-${record.partition} moves back to ${record.leaderEpoch}`);
-      }
-      const partitions = topic.partitions.slice();
-      partitions[record.partition] = {
-        partition: record.partition,
-        replicas: [...record.replicas],
-        isr: [...record.isr],
-        leader: record.leader,
-        leaderEpoch: record.leaderEpoch,
-      };
-      return { ...topic, partitions };
-    });
+    const topic = this.topicsByName.get(record.topic);
+    if (topic === undefined) throw new Error(`metadata: unknown topic ${record.topic}`);
+    const partitions = topic.partitions as PartitionImage[];
+    if (record.partition > partitions.length) {
+      throw new Error(`metadata: partition ${record.topic}-${record.partition} skips ${partitions.length}`);
+    }
+    const previous = partitions[record.partition];
+    if (previous !== undefined && record.leaderEpoch < previous.leaderEpoch) {
+      throw new Error(`metadata: leader epoch of ${record.topic}-${record.partition} moves back to ${record.leaderEpoch}`);
+    }
+    partitions[record.partition] = {
+      partition: record.partition,
+      replicas: [...record.replicas],
+      isr: [...record.isr],
+      leader: record.leader,
+      leaderEpoch: record.leaderEpoch,
+    };
   }
 
   private replaceTopic(name: string, change: (topic: TopicImage) => TopicImage): void {
