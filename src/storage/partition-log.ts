@@ -24,7 +24,8 @@ import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
-import { commitCleanedSegments, completeInterruptedSwaps, installSwappedSegments, retireSegmentFiles, unlinkLater } from './cleaner/segment-swap.js';
+import { commitCleanedSegments, completeInterruptedSwaps, DELETED_SUFFIX, installSwappedSegments, retireSegmentFiles, SWAP_SUFFIX, unlinkLater } from './cleaner/segment-swap.js';
+import { CLEANED_SUFFIX } from './cleaner/cleaned-segment-writer.js';
 
 export interface PartitionLogOptions {
   directory: string;
@@ -607,9 +608,13 @@ export class PartitionLog {
 
   /** Base offsets of the `.log` files, sorted; removes leftovers of interrupted operations. */
   private listSegmentFiles(): number[] {
-    completeInterruptedSwaps(this.directory, this.logLine);
+    let names = readdirSync(this.directory);
+    // Leftovers of an interrupted compaction swap are rare: read the directory again only then.
+    if (names.some((name) => name.endsWith(SWAP_SUFFIX) || name.endsWith(CLEANED_SUFFIX) || name.endsWith(DELETED_SUFFIX))) {
+      completeInterruptedSwaps(this.directory, this.logLine);
+      names = readdirSync(this.directory);
+    }
     const baseOffsets: number[] = [];
-    const names = readdirSync(this.directory);
     const logs = new Set(names.filter((name) => name.endsWith(LOG_SUFFIX)).map((name) => name.slice(0, -LOG_SUFFIX.length)));
     for (const name of names) {
       if (name.endsWith(LOG_SUFFIX)) {
