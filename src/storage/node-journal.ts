@@ -1,0 +1,224 @@
+/**
+ * The node journal: one append-only write-ahead log per node for the appends of every
+ * partition it hosts. With it, a ring drain that touched a thousand partitions costs one
+ * fdatasync (of the journal) instead of a thousand (one per segment file); the segment files
+ * are fsynced later, in the background, at a checkpoint, after which the journal before the
+ * checkpoint is deleted. After a crash, `replay()` hands back every durable entry since the last
+ * checkpoint so the partition logs can append what they lost.
+ *
+ * Files: `<dir>/<sequence, 20 digits>.journal`, rolled at `fileBytes`; `<dir>/journal-checkpoint`
+ * (text: sequence and byte position, written atomically). Entry layout:
+ *
+ *   length   u32   bytes after this field
+ *   crc      u32   CRC-32C of everything after this field
+ *   topic    u16 length + UTF-8
+ *   partition i32
+ *   records  the record batches as appended to the partition log (offsets assigned)
+ */
+import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32c, crc32cUpdate } from '../protocol/records/crc32c.js';
+import { writeFileAtomically } from './checkpoint-file.js';
+import { FileWindow } from './file-window.js';
+import { GroupCommit } from './group-commit.js';
+
+const SUFFIX = '.journal';
+const CHECKPOINT_FILE = 'journal-checkpoint';
+const LENGTH_BYTES = 4;
+const CRC_BYTES = 4;
+const HEADER_FIXED_BYTES = CRC_BYTES + 2 + 4;
+/** An entry larger than this is corruption (a batch is bounded by max.message.bytes). */
+const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
+
+export interface JournalPosition {
+  readonly sequence: number;
+  readonly offset: number;
+}
+
+export interface JournalEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: Buffer;
+}
+
+interface JournalFile {
+  readonly sequence: number;
+  readonly fd: number;
+  sizeBytes: number;
+  synced: boolean;
+}
+
+export class NodeJournal {
+  private readonly files: JournalFile[] = [];
+  private readonly groupCommit: GroupCommit;
+  private checkpointPosition: JournalPosition;
+  private readonly header = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_FIXED_BYTES + 3 * 0xffff);
+  /** Bytes appended since the last checkpoint (the node checkpoints when this grows). */
+  bytesSinceCheckpoint = 0;
+
+  private constructor(
+    private readonly directory: string,
+    private readonly fileBytes: number,
+  ) {
+    this.checkpointPosition = { sequence: 0, offset: 0 };
+    this.groupCommit = new GroupCommit(() => this.flushOnce());
+  }
+
+  /** Opens the journal in `directory` (created if needed); call `replay()` before appending. */
+  static open(directory: string, fileBytes: number): NodeJournal {
+    mkdirSync(directory, { recursive: true });
+    const journal = new NodeJournal(directory, fileBytes);
+    journal.checkpointPosition = journal.readCheckpoint();
+    for (const sequence of journal.listSequences()) {
+      if (sequence < journal.checkpointPosition.sequence) {
+        rmSync(journal.path(sequence), { force: true });
+        continue;
+      }
+      const fd = openSync(journal.path(sequence), 'r+');
+      journal.files.push({ sequence, fd, sizeBytes: fstatSync(fd).size, synced: true });
+    }
+    return journal;
+  }
+
+  get position(): JournalPosition {
+    const last = this.files[this.files.length - 1];
+    return last === undefined ? this.checkpointPosition : { sequence: last.sequence, offset: last.sizeBytes };
+  }
+
+  /**
+   * Every valid entry after the checkpoint, oldest first; stops at the first torn or corrupt
+   * entry and cuts the journal there, so appends after the replay continue from a clean end.
+   */
+  *replay(): Generator<JournalEntry> {
+    for (let index = 0; index < this.files.length; index++) {
+      const file = this.files[index]!;
+      const start = file.sequence === this.checkpointPosition.sequence ? this.checkpointPosition.offset : 0;
+      const end = yield* this.replayFile(file, start);
+      if (end < file.sizeBytes) {
+        this.cutAt(index, end);
+        return;
+      }
+    }
+  }
+
+  private *replayFile(file: JournalFile, start: number): Generator<JournalEntry, number> {
+    const window = new FileWindow(file.fd, 1024 * 1024);
+    let position = start;
+    while (position + LENGTH_BYTES <= file.sizeBytes) {
+      const at = window.load(position, LENGTH_BYTES, file.sizeBytes);
+      const length = window.bytes.readUInt32LE(at);
+      if (length < HEADER_FIXED_BYTES || length > MAX_ENTRY_BYTES) return position;
+      const bodyAt = window.load(position + LENGTH_BYTES, length, file.sizeBytes);
+      if (bodyAt < 0) return position;
+      const body = window.bytes;
+      if (body.readUInt32LE(bodyAt) !== crc32c(body, bodyAt + CRC_BYTES, bodyAt + length)) return position;
+      const topicLength = body.readUInt16LE(bodyAt + CRC_BYTES);
+      const topicAt = bodyAt + CRC_BYTES + 2;
+      const topic = body.toString('utf8', topicAt, topicAt + topicLength);
+      const partition = body.readInt32LE(topicAt + topicLength);
+      const recordsAt = topicAt + topicLength + 4;
+      yield { topic, partition, records: Buffer.from(body.subarray(recordsAt, bodyAt + length)) };
+      position += LENGTH_BYTES + length;
+    }
+    return position;
+  }
+
+  /** Drops everything from file `index` at `offset` on (a torn tail). */
+  private cutAt(index: number, offset: number): void {
+    const file = this.files[index]!;
+    ftruncateSync(file.fd, offset);
+    file.sizeBytes = offset;
+    for (const later of this.files.splice(index + 1)) {
+      closeSync(later.fd);
+      rmSync(this.path(later.sequence), { force: true });
+    }
+  }
+
+  /** Appends one entry for `records[start, end)` of `topic`-`partition`; not durable until flush. */
+  append(topic: string, partition: number, records: Buffer, start = 0, end = records.length): void {
+    const file = this.writableFile(end - start + 3 * topic.length + LENGTH_BYTES + HEADER_FIXED_BYTES);
+    const header = this.header;
+    const topicLength = header.write(topic, LENGTH_BYTES + CRC_BYTES + 2, 'utf8');
+    header.writeUInt16LE(topicLength, LENGTH_BYTES + CRC_BYTES);
+    header.writeInt32LE(partition, LENGTH_BYTES + CRC_BYTES + 2 + topicLength);
+    const headerBytes = LENGTH_BYTES + HEADER_FIXED_BYTES + topicLength;
+    const length = headerBytes - LENGTH_BYTES + (end - start);
+    header.writeUInt32LE(length, 0);
+    let crc = crc32c(header, LENGTH_BYTES + CRC_BYTES, headerBytes);
+    crc = crc32cUpdate(crc, records, start, end);
+    header.writeUInt32LE(crc, LENGTH_BYTES);
+    writeFully(file.fd, header, 0, headerBytes, file.sizeBytes);
+    writeFully(file.fd, records, start, end - start, file.sizeBytes + headerBytes);
+    file.sizeBytes += headerBytes + (end - start);
+    file.synced = false;
+    this.bytesSinceCheckpoint += headerBytes + (end - start);
+  }
+
+  private writableFile(entryBytes: number): JournalFile {
+    const last = this.files[this.files.length - 1];
+    if (last !== undefined && (last.sizeBytes === 0 || last.sizeBytes + entryBytes <= this.fileBytes)) return last;
+    const sequence = last === undefined ? this.checkpointPosition.sequence : last.sequence + 1;
+    const fd = openSync(this.path(sequence), existsSync(this.path(sequence)) ? 'r+' : 'w+');
+    const file: JournalFile = { sequence, fd, sizeBytes: fstatSync(fd).size, synced: true };
+    this.files.push(file);
+    return file;
+  }
+
+  /** Group-committed fdatasync of every journal file with unsynced appends. */
+  flush(): Promise<number> {
+    return this.groupCommit.flush();
+  }
+
+  private async flushOnce(): Promise<number> {
+    const dirty = this.files.filter((file) => !file.synced);
+    for (const file of dirty) file.synced = true;
+    await Promise.all(dirty.map((file) => new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())))));
+    return 0;
+  }
+
+  /**
+   * Records that everything before `position` is durable in the partition logs themselves, and
+   * deletes the journal files wholly before it.
+   */
+  checkpoint(position: JournalPosition): void {
+    writeFileAtomically(join(this.directory, CHECKPOINT_FILE), `${position.sequence} ${position.offset}\n`);
+    this.checkpointPosition = position;
+    while (this.files.length > 1 && this.files[0]!.sequence < position.sequence) {
+      const file = this.files.shift()!;
+      closeSync(file.fd);
+      rmSync(this.path(file.sequence), { force: true });
+    }
+    this.bytesSinceCheckpoint = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.groupCommit.idle();
+    for (const file of this.files) closeSync(file.fd);
+    this.files.length = 0;
+  }
+
+  private readCheckpoint(): JournalPosition {
+    const path = join(this.directory, CHECKPOINT_FILE);
+    if (!existsSync(path)) return { sequence: 0, offset: 0 };
+    const [sequence, offset] = readFileSync(path, 'utf8').trim().split(' ').map(Number);
+    if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(offset)) throw new Error(`journal checkpoint ${path} is malformed`);
+    return { sequence: sequence!, offset: offset! };
+  }
+
+  private listSequences(): number[] {
+    return readdirSync(this.directory)
+      .filter((name) => name.endsWith(SUFFIX))
+      .map((name) => Number(name.slice(0, -SUFFIX.length)))
+      .filter((sequence) => Number.isSafeInteger(sequence))
+      .sort((a, b) => a - b);
+  }
+
+  private path(sequence: number): string {
+    return join(this.directory, `${String(sequence).padStart(20, '0')}${SUFFIX}`);
+  }
+}
+
+function writeFully(fd: number, bytes: Buffer, start: number, length: number, position: number): void {
+  let written = 0;
+  while (written < length) written += writeSync(fd, bytes, start + written, length - written, position + written);
+}
