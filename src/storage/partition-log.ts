@@ -10,6 +10,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
+  checkBatchFrame,
+  readBaseOffset,
   readBaseTimestamp,
   readLastOffsetDelta,
   setBaseOffset,
@@ -89,6 +91,8 @@ export class PartitionLog {
   private segments: LogSegment[] = [];
   private startOffset: number;
   private durableOffset: number;
+  /** Offsets below this are durable in the node journal (not necessarily in the segment files). */
+  private journalDurableOffset = 0;
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
   /** Acknowledgements waiting for a flush to cover their offset, in offset order. */
@@ -124,9 +128,56 @@ export class PartitionLog {
     return this.activeSegment.nextOffset;
   }
 
-  /** Every offset below this is fdatasynced (Kafka's recovery point). */
+  /** Every offset below this is fdatasynced in the segment files (Kafka's recovery point). */
   get recoveryPoint(): number {
     return this.durableOffset;
+  }
+
+  /**
+   * Every offset below this is durable: in the segment files, or in the node journal (whose
+   * replay after a crash puts it back). Acknowledgements and the high watermark follow it.
+   */
+  get durableEndOffset(): number {
+    return Math.max(this.durableOffset, Math.min(this.journalDurableOffset, this.logEndOffset));
+  }
+
+  /**
+   * The node journal made every append below `offset` durable: release the acknowledgements
+   * waiting for it. The segment files are fsynced later, at the journal's checkpoint.
+   */
+  acknowledgeDurable(offset: number): void {
+    if (offset <= this.journalDurableOffset) return;
+    this.journalDurableOffset = offset;
+    this.settleDurabilityWaiters(null);
+  }
+
+  /**
+   * Appends batches replayed from the node journal after a crash, offsets as they are: batches
+   * the log already has are skipped, a batch that would leave a gap ends the replay of this
+   * log. Returns the number of batches appended.
+   */
+  appendRecovered(records: Buffer): number {
+    this.checkWritable();
+    let appended = 0;
+    let position = 0;
+    while (position + LOG_OVERHEAD_BYTES <= records.length) {
+      const sizeBytes = LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
+      if (position + sizeBytes > records.length) break;
+      const baseOffset = readBaseOffset(records, position);
+      const lastOffset = baseOffset + readLastOffsetDelta(records, position);
+      if (lastOffset >= this.logEndOffset) {
+        if (baseOffset !== this.logEndOffset) {
+          this.logLine(`log ${this.directory}: journal batch at ${baseOffset} does not follow the log end ${this.logEndOffset}; replay of this log stops`);
+          break;
+        }
+        checkBatchFrame(records, position, position + sizeBytes);
+        this.maybeRoll(sizeBytes, lastOffset);
+        this.activeSegment.append(records, position, position + sizeBytes, this.clock.nowMs());
+        appended++;
+      }
+      position += sizeBytes;
+    }
+    return appended;
   }
 
   get sizeBytes(): number {
@@ -239,7 +290,7 @@ export class PartitionLog {
    * the covering fsync, otherwise at once.
    */
   async waitForDurability(offset: number): Promise<void> {
-    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableOffset) return;
+    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableEndOffset) return;
     await this.flush();
   }
 
@@ -248,7 +299,7 @@ export class PartitionLog {
    * `offset`. A node appends a whole ring drain, then flushes each log once.
    */
   whenDurable(offset: number): Promise<void> {
-    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableOffset) return Promise.resolve();
+    if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableEndOffset) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message));
     return new Promise((resolve, reject) => this.durabilityWaiters.push({ offset, resolve, reject }));
   }
@@ -256,7 +307,8 @@ export class PartitionLog {
   private settleDurabilityWaiters(error: Error | null): void {
     const waiters = this.durabilityWaiters;
     let settled = 0;
-    while (settled < waiters.length && (error !== null || waiters[settled]!.offset < this.durableOffset)) {
+    const durableEnd = this.durableEndOffset;
+    while (settled < waiters.length && (error !== null || waiters[settled]!.offset < durableEnd)) {
       const waiter = waiters[settled++]!;
       if (error === null) waiter.resolve();
       else waiter.reject(error);
@@ -385,6 +437,7 @@ export class PartitionLog {
       this.startSegmentAfterCompactedGap(firstRemoved === null ? offset : Math.min(offset, firstRemoved.baseOffset));
     }
     if (this.durableOffset > this.logEndOffset) this.durableOffset = this.logEndOffset;
+    if (this.journalDurableOffset > this.logEndOffset) this.journalDurableOffset = this.logEndOffset;
     if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
   }
 

@@ -35,7 +35,7 @@ export class PartitionReplica {
 
   /** Moves the high watermark to what may be exposed now; returns whether it advanced. */
   refreshHighWatermark(): boolean {
-    const next = this.waitsForFsync ? Math.min(this.log.recoveryPoint, this.log.logEndOffset) : this.log.logEndOffset;
+    const next = this.waitsForFsync ? Math.min(this.log.durableEndOffset, this.log.logEndOffset) : this.log.logEndOffset;
     if (next === this.hw) return false;
     if (next < this.hw && next >= this.log.logStartOffset) {
       // Only truncation (not yet possible with one replica) may move it back.

@@ -223,3 +223,34 @@ test('segment files are named by base offset with .log, .index and .timeindex', 
   }
   assert.ok(names.includes(join('00000000000000000000.log')));
 });
+
+test('journal durability: acknowledgeDurable releases waiters; appendRecovered restores batches with their offsets', async () => {
+  const clock = new ManualClock();
+  const source = openLog(temporaryDirectory(), clock, testConfig());
+  const batches = [clientBatch(2), clientBatch(3), clientBatch(1)].map((batch) => {
+    source.appendAsLeader(batch, 4);
+    return batch; // patched in place: now carries its assigned offsets
+  });
+  const waiting = source.whenDurable(5);
+  let released = false;
+  void waiting.then(() => (released = true));
+  source.acknowledgeDurable(3);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(released, false, 'offset 5 is not covered by 3');
+  source.acknowledgeDurable(6);
+  await waiting;
+  assert.equal(source.durableEndOffset, 6);
+  assert.equal(source.recoveryPoint, 0, 'the segment files themselves are not fsynced yet');
+  await source.close();
+
+  const target = openLog(temporaryDirectory(), clock, testConfig());
+  assert.equal(target.appendRecovered(batches[0]!), 1);
+  assert.equal(target.appendRecovered(Buffer.concat([batches[0]!, batches[1]!, batches[2]!])), 2, 'the batch it has is skipped');
+  assert.equal(target.logEndOffset, 6);
+  assert.deepEqual(readAllOffsets(target), [0, 1, 2, 3, 4, 5]);
+  const ahead = clientBatch(1);
+  ahead.writeBigInt64BE(10n, 0); // offset 10 would leave a gap after 6
+  assert.equal(target.appendRecovered(ahead), 0, 'a gap stops the replay of this log');
+  assert.equal(target.logEndOffset, 6);
+  await target.close();
+});
