@@ -5,7 +5,7 @@
  * the produce p50/p99 from the load generator and the broker's RSS from /proc.
  *
  *   node dist/native-free-bench/scaling.bench.js [--nodes 1] [--rate 20000] [--seconds 6]
- *       [--partitions 1,100,1000,10000] [--connections 10,100,1000]
+ *       [--partitions 1,100,1000,10000] [--connections 10,100,1000] [--journal auto|always|off]
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -23,6 +23,7 @@ const rate = Number(argument('rate', '20000'));
 const seconds = Number(argument('seconds', '6'));
 const partitionPoints = argument('partitions', '1,100,1000,10000').split(',').map(Number);
 const connectionPoints = argument('connections', '10,100,1000').split(',').map(Number);
+const journal = argument('journal', 'auto');
 
 function rssMiB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -57,7 +58,7 @@ interface Point {
 }
 
 async function measure(label: string, partitions: number, connections: number): Promise<Point> {
-  const broker = await startBrokerProcess({ nodes, brokerSettings: { 'num.partitions': 1 } });
+  const broker = await startBrokerProcess({ nodes, brokerSettings: { 'num.partitions': 1, 'log.journal': journal } });
   try {
     const idleRss = rssMiB(broker.pid);
     const result = await runPerf(options(broker.bootstrapServers, 'scaling', partitions, connections));
@@ -78,7 +79,7 @@ async function measure(label: string, partitions: number, connections: number): 
   }
 }
 
-console.log(`scaling bench: ${machineNote()}; ${nodes} node(s), ${rate} msgs/s keyed 100-byte messages, ${seconds} s per point, load average ${loadavg()[0]!.toFixed(2)}`);
+console.log(`scaling bench: ${machineNote()}; ${nodes} node(s), journal ${journal}, ${rate} msgs/s keyed 100-byte messages, ${seconds} s per point, load average ${loadavg()[0]!.toFixed(2)}`);
 const rows: Point[] = [];
 for (const partitions of partitionPoints) {
   process.stderr.write(`scaling: ${partitions} partitions\n`);

@@ -36,6 +36,7 @@ export const brokerSettings = {
   'message.max.bytes': { type: 'integer', default: 1024 * 1024 + 12, min: 1024, max: Limits.maxRingMessageBytes - 1024, description: 'largest record batch accepted (topic: max.message.bytes)' },
   'log.flush.policy': { type: 'string', default: 'always', allowed: ['always', 'interval', 'never'], description: 'when acknowledgements wait for fdatasync; never is unsafe' },
   'log.flush.interval.ms': { type: 'integer', default: 1000, min: 1, description: 'fdatasync period under the interval policy' },
+  'log.journal': { type: 'string', default: 'auto', allowed: ['auto', 'always', 'off'], description: 'per-node write-ahead journal: auto = multi-partition produce requests (one fdatasync for all their partitions), always = every produce append, off = per-log fsyncs only' },
   'log.preallocate': { type: 'boolean', default: false, description: 'zero-fill segment files ahead of appends: cheaper fdatasync in isolation, no end-to-end gain measured yet' },
   'log.segment.bytes': { type: 'integer', default: 1024 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size before a roll' },
   'log.roll.ms': { type: 'integer', default: 7 * DAY_MS, min: 1, description: 'segment age before a roll' },

@@ -114,6 +114,7 @@ export class Broker implements BrokerServices {
           offsetsRetentionMs: this.settings['offsets.retention.minutes'] * 60_000,
           offsetMetadataMaxBytes: this.settings['offset.metadata.max.bytes'],
         },
+        journal: this.settings['log.journal'] as 'auto' | 'always' | 'off',
         logLevel: this.config.logLevel,
       },
       this.logger.child(`node-${nodeId}`),

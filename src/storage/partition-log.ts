@@ -91,8 +91,13 @@ export class PartitionLog {
   private segments: LogSegment[] = [];
   private startOffset: number;
   private durableOffset: number;
-  /** Offsets below this are durable in the node journal (not necessarily in the segment files). */
+  /**
+   * Offsets below this are durable through the node journal, contiguously from the durable
+   * prefix (not necessarily in the segment files).
+   */
   private journalDurableOffset = 0;
+  /** Journal-durable ranges [from, to) not yet joined to the durable prefix. */
+  private pendingJournalRanges: Array<{ from: number; to: number }> = [];
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
   /** Acknowledgements waiting for a flush to cover their offset, in offset order. */
@@ -142,12 +147,35 @@ export class PartitionLog {
   }
 
   /**
-   * The node journal made every append below `offset` durable: release the acknowledgements
-   * waiting for it. The segment files are fsynced later, at the journal's checkpoint.
+   * The node journal made the appends in [from, to) durable. They count once everything below
+   * `from` is durable too (a log may mix journaled appends with appends fsynced in its own
+   * files); then the acknowledgements waiting for them are released. The segment files are
+   * fsynced later, at the journal's checkpoint.
    */
-  acknowledgeDurable(offset: number): void {
-    if (offset <= this.journalDurableOffset) return;
-    this.journalDurableOffset = offset;
+  acknowledgeDurable(from: number, to: number): void {
+    if (to <= this.durableEndOffset) return;
+    this.pendingJournalRanges.push({ from, to });
+    this.joinJournalRanges();
+  }
+
+  /** Extends the durable prefix with every pending journal range that now touches it. */
+  private joinJournalRanges(): void {
+    let end = this.durableEndOffset;
+    let joined = true;
+    while (joined && this.pendingJournalRanges.length > 0) {
+      joined = false;
+      const remaining: Array<{ from: number; to: number }> = [];
+      for (const range of this.pendingJournalRanges) {
+        if (range.from <= end) {
+          if (range.to > end) end = range.to;
+          joined = true;
+        } else {
+          remaining.push(range);
+        }
+      }
+      this.pendingJournalRanges = remaining;
+    }
+    if (end > this.journalDurableOffset) this.journalDurableOffset = end;
     this.settleDurabilityWaiters(null);
   }
 
@@ -282,6 +310,8 @@ export class PartitionLog {
 
   /** Group-committed flush; resolves with the durable offset covering earlier appends. */
   flush(): Promise<number> {
+    // A deleted or closed log has nothing left to make durable (and no open files).
+    if (this.closed) return Promise.resolve(this.durableOffset);
     return this.groupCommit.flush();
   }
 
@@ -330,7 +360,8 @@ export class PartitionLog {
       throw storageError;
     }
     if (target > this.durableOffset) this.durableOffset = target;
-    this.settleDurabilityWaiters(null);
+    if (this.pendingJournalRanges.length > 0) this.joinJournalRanges();
+    else this.settleDurabilityWaiters(null);
     return this.durableOffset;
   }
 
@@ -438,6 +469,7 @@ export class PartitionLog {
     }
     if (this.durableOffset > this.logEndOffset) this.durableOffset = this.logEndOffset;
     if (this.journalDurableOffset > this.logEndOffset) this.journalDurableOffset = this.logEndOffset;
+    this.pendingJournalRanges = this.pendingJournalRanges.filter((range) => range.to <= this.logEndOffset);
     if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
   }
 

@@ -13,6 +13,8 @@ import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import { NodeJournal } from '../storage/node-journal.js';
+import { join } from 'node:path';
 import { LogManager } from '../storage/log-manager.js';
 import type { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
@@ -49,6 +51,13 @@ export interface BrokerNodeOptions {
   retentionCheckIntervalMs: number;
   checkpointIntervalMs: number;
   groupConfig: Partial<GroupCoordinatorConfig>;
+  /**
+   * The node journal: 'auto' sends multi-partition produce requests through it (one fsync for
+   * all their partitions), 'always' every produce append, 'off' none.
+   */
+  journal?: 'off' | 'auto' | 'always';
+  /** How often the journaled logs are fsynced and the journal cut back (default 1 s). */
+  journalCheckpointIntervalMs?: number;
   clock: Clock;
   logger: Logger;
 }
@@ -58,10 +67,30 @@ const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 const MAINTENANCE_INTERVAL_MS = 1000;
+const JOURNAL_DIRECTORY = 'journal';
+/** The node journal rolls to a new file at this size; checkpoints delete the old ones. */
+const JOURNAL_FILE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_JOURNAL_CHECKPOINT_INTERVAL_MS = 1000;
+/** A checkpoint also starts once this much was journaled since the last (bounds replay time). */
+const JOURNAL_CHECKPOINT_BYTES = 256 * 1024 * 1024;
 /** Ring messages handled before the node lets its event loop run (fsync completions, timers). */
 const MAX_MESSAGES_PER_DRAIN = 256;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Segment fsyncs a journal checkpoint runs at once: they share libuv's threadpool with the
+ * journal's own fdatasync, which acknowledgements wait for, so they must not fill it.
+ */
+const CHECKPOINT_FLUSH_CONCURRENCY = 4;
+
+async function flushWithLimit(logs: readonly PartitionLog[], concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < logs.length) await logs[next++]!.flush().catch(() => undefined);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, worker));
+}
 
 export class BrokerNode {
   readonly nodeId: number;
@@ -80,11 +109,18 @@ export class BrokerNode {
   /** Completions that did not fit the ring yet, in order. */
   private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
   private readonly topicConfigs: Map<string, LogConfig>;
-  /** Logs appended to in the current drain: one flush each afterwards. */
+  /** Logs appended to in the current drain without the journal: one flush each afterwards. */
   private readonly touched = new Set<PartitionReplica>();
+  /** Logs appended to through the journal in the current drain, with their first journaled offset. */
+  private readonly journaledThisDrain = new Map<PartitionReplica, number>();
   private running = true;
   private backlogDraining = false;
   private lastMaintenanceMs = 0;
+  /** The node journal when enabled (log.journal.enable), and the logs it covers since its checkpoint. */
+  private readonly journal: NodeJournal | null;
+  private readonly journaledSinceCheckpoint = new Set<PartitionLog>();
+  private checkpointing: Promise<void> | null = null;
+  private lastJournalCheckpointMs: number;
 
   constructor(private readonly options: BrokerNodeOptions) {
     this.nodeId = options.nodeId;
@@ -100,6 +136,32 @@ export class BrokerNode {
       log: (message) => options.logger.warn(message),
     });
     this.groups = new GroupCoordinators(options.clock, options.logger.child(`node-${options.nodeId}-groups`), options.groupConfig, (replica) => this.onHighWatermarkMaybeMoved(replica));
+    this.journal = (options.journal ?? 'off') !== 'off' ? NodeJournal.open(join(options.dataDir, JOURNAL_DIRECTORY), JOURNAL_FILE_BYTES) : null;
+    this.lastMaintenanceMs = options.clock.nowMs();
+    this.lastJournalCheckpointMs = options.clock.nowMs();
+  }
+
+  /**
+   * Puts back what the node journal holds beyond the logs (appends acknowledged before a crash
+   * whose segment files were not fsynced yet), makes it durable in the logs, and moves the
+   * journal's checkpoint to its end. Runs once, before serving.
+   */
+  async recoverFromJournal(): Promise<number> {
+    if (this.journal === null) return 0;
+    const replayed = new Set<PartitionLog>();
+    let batches = 0;
+    for (const entry of this.journal.replay()) {
+      const config = this.topicConfigs.get(entry.topic);
+      const log = this.logs.get(entry.topic, entry.partition) ?? (config === undefined ? undefined : this.logs.getOrCreate(entry.topic, entry.partition, config));
+      if (log === undefined) continue; // the topic was deleted
+      const appended = log.appendRecovered(entry.records);
+      if (appended > 0) replayed.add(log);
+      batches += appended;
+    }
+    await Promise.all([...replayed].map((log) => log.flush()));
+    this.journal.checkpoint(this.journal.position);
+    if (batches > 0) this.options.logger.info('replayed the node journal', { batches, logs: replayed.size });
+    return batches;
   }
 
   get openedAfterCleanShutdown(): boolean {
@@ -148,9 +210,12 @@ export class BrokerNode {
   private handleProduce(request: ProduceRequest): void {
     const results: ProducePartitionResult[] = [];
     const durable: Array<Promise<void>> = [];
+    // A request for several partitions goes through the journal (one fsync instead of one per
+    // partition); a single-partition request fsyncs its own log and writes nothing twice.
+    const journaled = this.journal !== null && (this.options.journal === 'always' || request.partitions.length > 1);
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      results.push(this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, durable));
+      results.push(this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, durable, journaled));
     }
     if (request.acks === 0) return;
     if (durable.length === 0) {
@@ -169,7 +234,15 @@ export class BrokerNode {
     );
   }
 
-  private appendPartition(replica: PartitionReplica | undefined, topic: string, partition: number, records: Buffer, acks: number, durable: Array<Promise<void>>): ProducePartitionResult {
+  private appendPartition(
+    replica: PartitionReplica | undefined,
+    topic: string,
+    partition: number,
+    records: Buffer,
+    acks: number,
+    durable: Array<Promise<void>>,
+    journaled: boolean,
+  ): ProducePartitionResult {
     if (replica === undefined) {
       return produceError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} does not lead ${topic}-${partition}`);
     }
@@ -179,7 +252,14 @@ export class BrokerNode {
     }
     try {
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
-      this.touched.add(replica);
+      if (replica.waitsForFsync && journaled && this.journal !== null) {
+        // The batch is patched in place with its offsets: the journal holds what the log holds.
+        this.journal.append(topic, partition, records);
+        this.journaledSinceCheckpoint.add(replica.log);
+        if (!this.journaledThisDrain.has(replica)) this.journaledThisDrain.set(replica, appended.baseOffset);
+      } else {
+        this.touched.add(replica);
+      }
       if (acks !== 0 && replica.waitsForFsync) durable.push(replica.log.whenDurable(appended.lastOffset));
       return { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
     } catch (error) {
@@ -196,6 +276,7 @@ export class BrokerNode {
    * moves and parked fetches wake. Under interval/never the watermark moves at once.
    */
   private flushTouched(): void {
+    if (this.journal !== null && this.journaledThisDrain.size > 0) this.flushThroughJournal(this.journal);
     if (this.touched.size === 0) return;
     for (const replica of this.touched) {
       if (replica.waitsForFsync) {
@@ -209,6 +290,48 @@ export class BrokerNode {
     }
     this.touched.clear();
   }
+
+
+  /** One journal fdatasync covers every log appended to through it in this drain. */
+  private flushThroughJournal(journal: NodeJournal): void {
+    const covered: Array<[PartitionReplica, number, number]> = [];
+    for (const [replica, fromOffset] of this.journaledThisDrain) covered.push([replica, fromOffset, replica.log.logEndOffset]);
+    this.journaledThisDrain.clear();
+    journal.flush().then(
+      () => {
+        for (const [replica, fromOffset, endOffset] of covered) {
+          replica.log.acknowledgeDurable(fromOffset, endOffset);
+          this.onHighWatermarkMaybeMoved(replica);
+        }
+      },
+      (error: unknown) => this.options.logger.error('journal flush failed', { error: String(error) }),
+    );
+  }
+
+
+  /** A checkpoint covering everything journaled so far (after deletions: never replay them). */
+  private async forceJournalCheckpoint(): Promise<void> {
+    if (this.journal === null) return;
+    await this.checkpointing;
+    await this.checkpointJournal();
+  }
+
+  /**
+   * Makes the journaled logs durable in their own files, then moves the journal checkpoint past
+   * everything they hold; the journal files before it are deleted.
+   */
+  private checkpointJournal(): Promise<void> {
+    const journal = this.journal;
+    if (journal === null || this.checkpointing !== null || journal.bytesSinceCheckpoint === 0) return this.checkpointing ?? Promise.resolve();
+    const position = journal.position;
+    const logs = [...this.journaledSinceCheckpoint];
+    this.journaledSinceCheckpoint.clear();
+    this.checkpointing = flushWithLimit(logs, CHECKPOINT_FLUSH_CONCURRENCY)
+      .then(() => journal.checkpoint(position))
+      .finally(() => (this.checkpointing = null));
+    return this.checkpointing;
+  }
+
 
   private onHighWatermarkMaybeMoved(replica: PartitionReplica): void {
     if (!replica.refreshHighWatermark()) return;
@@ -300,6 +423,7 @@ export class BrokerNode {
           for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
           if (message.deleteData) await this.logs.delete(topic, partition);
         }
+        if (message.deleteData) await this.forceJournalCheckpoint();
         return null;
       case 'updateConfig':
         this.topicConfigs.set(message.topic, message.config);
@@ -336,6 +460,8 @@ export class BrokerNode {
       await this.logs.delete(topic, partition);
       dropped++;
     }
+    // A topic deleted and created again must never get the old topic's journal entries back.
+    if (dropped > 0) await this.forceJournalCheckpoint();
     return dropped;
   }
 
@@ -397,6 +523,11 @@ export class BrokerNode {
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
+      const journalDue = nowMs - this.lastJournalCheckpointMs >= (this.options.journalCheckpointIntervalMs ?? DEFAULT_JOURNAL_CHECKPOINT_INTERVAL_MS);
+      if (journalDue || (this.journal?.bytesSinceCheckpoint ?? 0) >= JOURNAL_CHECKPOINT_BYTES) {
+        this.lastJournalCheckpointMs = nowMs;
+        await this.checkpointJournal();
+      }
       const cleaner = this.cleaner ?? (await this.loadCleaner());
       void cleaner.maybeClean(this.cleanableLogs());
     }
@@ -423,11 +554,18 @@ export class BrokerNode {
     this.running = false;
     this.groups.releaseAll();
     if (this.cleanerLoading !== null) await (await this.cleanerLoading).close();
+    const journalEnd = this.journal?.position;
     for (const parked of this.purgatory.drainAll()) {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
     await this.logs.close();
+    // Every log is flushed now: nothing before the journal's end needs replaying.
+    if (this.journal !== null && journalEnd !== undefined) {
+      await this.checkpointing;
+      this.journal.checkpoint(journalEnd);
+      await this.journal.close();
+    }
   }
 }
 

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
   const node = new BrokerNode({ ...data, clock: systemClock, logger });
+  await node.recoverFromJournal();
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
   let ticking = false;
   const ticker = setInterval(() => {

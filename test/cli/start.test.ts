@@ -94,16 +94,16 @@ test('a broken config is refused with a message naming the key and value', { tim
   assert.match(flagErr, /--port must be an integer, got "abc"/);
 });
 
-test('kill -9 during acks=all produce loses no acknowledged message (kafkajs producer)', { timeout: 90_000 }, async () => {
+async function killNineScenario(extraArgs: string[], partitions: number, messagesPerSend = 1): Promise<void> {
   const dataDir = temporaryDirectory();
-  const first = await startCli(['--nodes', '3', '--port', '0', '--data-dir', dataDir, '--log-level', 'error']);
+  const first = await startCli(['--nodes', '3', '--port', '0', '--data-dir', dataDir, '--log-level', 'error', ...extraArgs]);
   first.child.removeAllListeners('exit');
   const require = createRequire(import.meta.url);
   const { Kafka, logLevel } = require('kafkajs') as typeof import('kafkajs');
   const kafka = new Kafka({ brokers: first.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: 3 }] });
+  await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: partitions }] });
   await admin.disconnect();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -113,12 +113,18 @@ test('kill -9 during acks=all produce loses no acknowledged message (kafkajs pro
   let killed = false;
   const inFlight = new Set<Promise<void>>();
   while (Date.now() < deadline && !killed) {
-    const value = `m${sequence++}`;
+    const messages = Array.from({ length: messagesPerSend }, () => {
+      const value = `m${sequence++}`;
+      return { key: `k${sequence % 97}`, value, partition: sequence % partitions };
+    });
     const send = producer
-      .send({ topic: 'crash', acks: -1, messages: [{ key: `k${sequence % 7}`, value }] })
+      .send({ topic: 'crash', acks: -1, messages })
       .then((metadata) => {
-        const entry = metadata[0]!;
-        acked.set(`${entry.partition}:${entry.baseOffset}`, value);
+        // A request for several partitions: each partition's messages got consecutive offsets.
+        for (const entry of metadata) {
+          const mine = messages.filter((message) => message.partition === entry.partition);
+          mine.forEach((message, index) => acked.set(`${entry.partition}:${Number(entry.baseOffset) + index}`, message.value));
+        }
       })
       .catch(() => undefined)
       .finally(() => inFlight.delete(send));
@@ -134,7 +140,7 @@ test('kill -9 during acks=all produce loses no acknowledged message (kafkajs pro
   assert.ok(killed, `only ${acked.size} acknowledgements before the deadline`);
   await exitOf(first.child, 5000);
 
-  const second = await startCli(['--nodes', '3', '--port', '0', '--data-dir', dataDir, '--log-level', 'error']);
+  const second = await startCli(['--nodes', '3', '--port', '0', '--data-dir', dataDir, '--log-level', 'error', ...extraArgs]);
   second.child.removeAllListeners('exit');
   try {
     const verifier = new Kafka({ brokers: second.bootstrap.split(','), logLevel: logLevel.NOTHING });
@@ -164,4 +170,19 @@ test('kill -9 during acks=all produce loses no acknowledged message (kafkajs pro
     process.kill(second.child.pid!, 'SIGTERM');
     await exitOf(second.child, 6000);
   }
+}
+
+test('kill -9 during acks=all produce loses no acknowledged message (kafkajs producer)', { timeout: 90_000 }, async () => {
+  await killNineScenario([], 3);
+});
+
+test('kill -9 with the node journal (multi-partition requests) and 40 partitions loses no acknowledged message', { timeout: 90_000 }, async () => {
+  await killNineScenario([], 40, 5);
+});
+
+test('kill -9 with the node journal for every append loses no acknowledged message', { timeout: 90_000 }, async () => {
+  const directory = temporaryDirectory();
+  const config = join(directory, 'journal.json');
+  writeFileSync(config, JSON.stringify({ broker: { 'log.journal': 'always' } }));
+  await killNineScenario(['--config', config], 40, 1);
 });

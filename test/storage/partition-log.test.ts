@@ -224,6 +224,17 @@ test('segment files are named by base offset with .log, .index and .timeindex', 
   assert.ok(names.includes(join('00000000000000000000.log')));
 });
 
+test('a journal range after data fsynced in the log files joins once that fsync is done', async () => {
+  const log = openLog(temporaryDirectory(), new ManualClock(), testConfig());
+  log.appendAsLeader(clientBatch(2), 0); // offsets 0-1: made durable by the log's own fsync
+  const fileFlush = log.flush();
+  log.appendAsLeader(clientBatch(2), 0); // offsets 2-3: made durable by the journal
+  log.acknowledgeDurable(2, 4);
+  await fileFlush;
+  assert.equal(log.durableEndOffset, 4);
+  await log.close();
+});
+
 test('journal durability: acknowledgeDurable releases waiters; appendRecovered restores batches with their offsets', async () => {
   const clock = new ManualClock();
   const source = openLog(temporaryDirectory(), clock, testConfig());
@@ -234,12 +245,13 @@ test('journal durability: acknowledgeDurable releases waiters; appendRecovered r
   const waiting = source.whenDurable(5);
   let released = false;
   void waiting.then(() => (released = true));
-  source.acknowledgeDurable(3);
+  source.acknowledgeDurable(2, 6);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(released, false, 'offset 5 is not covered by 3');
-  source.acknowledgeDurable(6);
+  assert.equal(released, false, 'offsets 0-1 are not durable yet, so 2-5 do not count');
+  assert.equal(source.durableEndOffset, 0);
+  source.acknowledgeDurable(0, 2);
   await waiting;
-  assert.equal(source.durableEndOffset, 6);
+  assert.equal(source.durableEndOffset, 6, 'the ranges join into one durable prefix');
   assert.equal(source.recoveryPoint, 0, 'the segment files themselves are not fsynced yet');
   await source.close();
 

@@ -11,12 +11,17 @@ import { spawnNodeWorker } from '../../src/workers/node-spawn.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { encodeRecordBatch, decodeRecordBatches } from '../../src/protocol/records/records.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
+import { readdirSync, rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 
-function startNode(ringCapacityBytes: number, spawned = spawnNodeWorker(ringCapacityBytes)): NodeHandle {
+function startNode(ringCapacityBytes: number, spawned = spawnNodeWorker(ringCapacityBytes), dataDir = temporaryDirectory(), journal: 'off' | 'auto' | 'always' = 'off'): NodeHandle {
   return new NodeHandle(
     {
       nodeId: 0,
-      dataDir: temporaryDirectory(),
+      dataDir,
+      journal,
+      // No checkpoint during a test: the journal test simulates losing everything not in it.
+      journalCheckpointIntervalMs: 600_000,
       topicConfigs: {},
       defaultLogConfig: { ...defaultLogConfig },
       retentionCheckIntervalMs: 60_000,
@@ -77,4 +82,41 @@ test('a node worker that dies fails its pending and later requests instead of st
   // The front end's event loop is still alive (no busy loop on the dead ring).
   await new Promise((resolve) => setTimeout(resolve, 20));
   await node.stop(1000);
+});
+
+test('the node journal puts back acknowledged appends whose segment files were lost', { timeout: 30_000 }, async () => {
+  const dataDir = temporaryDirectory();
+  const assignment = (partition: number) => ({ topic: 't', partition, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 2 });
+  const spawned = spawnNodeWorker(1 << 20);
+  const first = startNode(1 << 20, spawned, dataDir, 'always');
+  await first.ready();
+  await first.control({ op: 'becomeLeader', partitions: [assignment(0), assignment(1)] });
+  const acknowledged = await Promise.all(
+    Array.from({ length: 20 }, (_, index) =>
+      first.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: index % 2, records: encodeRecordBatch({ records: [{ key: `k${index}`, value: `v${index}` }] }) }] }),
+    ),
+  );
+  assert.ok(acknowledged.every((result) => result[0]!.errorCode === ErrorCode.NONE));
+  // A crash before the first journal checkpoint, and a disk that kept none of the segment data.
+  await spawned.worker.terminate();
+  for (const partition of [0, 1]) {
+    const directory = join(dataDir, `t-${partition}`);
+    for (const name of readdirSync(directory)) {
+      if (name.endsWith('.log')) truncateSync(join(directory, name), 0);
+      else rmSync(join(directory, name));
+    }
+  }
+  const second = startNode(1 << 20, spawnNodeWorker(1 << 20), dataDir, 'always');
+  try {
+    await second.ready();
+    await second.control({ op: 'becomeLeader', partitions: [assignment(0), assignment(1)] });
+    for (const partition of [0, 1]) {
+      const [fetched] = await second.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, partitions: [{ topic: 't', partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] });
+      const values = decodeRecordBatches(fetched!.records).flatMap((batch) => batch.records.map((record) => `${record.offset}:${record.value!.toString()}`));
+      const expected = Array.from({ length: 10 }, (_, index) => `${index}:v${index * 2 + partition}`);
+      assert.deepEqual(values, expected, `partition ${partition}`);
+    }
+  } finally {
+    await second.stop(5000);
+  }
 });
