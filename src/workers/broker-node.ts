@@ -111,8 +111,11 @@ export class BrokerNode {
   private readonly topicConfigs: Map<string, LogConfig>;
   /** Logs appended to in the current drain without the journal: one flush each afterwards. */
   private readonly touched = new Set<PartitionReplica>();
-  /** Logs appended to through the journal in the current drain, with their first journaled offset. */
-  private readonly journaledThisDrain = new Map<PartitionReplica, number>();
+  /**
+   * Logs appended to through the journal in the current drain, with the offset ranges the
+   * journal holds for them (contiguous runs only: a log may also take non-journaled appends).
+   */
+  private readonly journaledThisDrain = new Map<PartitionReplica, Array<{ from: number; to: number }>>();
   private running = true;
   private backlogDraining = false;
   private lastMaintenanceMs = 0;
@@ -256,7 +259,7 @@ export class BrokerNode {
         // The batch is patched in place with its offsets: the journal holds what the log holds.
         this.journal.append(topic, partition, records);
         this.journaledSinceCheckpoint.add(replica.log);
-        if (!this.journaledThisDrain.has(replica)) this.journaledThisDrain.set(replica, appended.baseOffset);
+        this.recordJournaledRange(replica, appended.baseOffset, appended.lastOffset + 1);
       } else {
         this.touched.add(replica);
       }
@@ -292,15 +295,22 @@ export class BrokerNode {
   }
 
 
+  private recordJournaledRange(replica: PartitionReplica, from: number, to: number): void {
+    let ranges = this.journaledThisDrain.get(replica);
+    if (ranges === undefined) this.journaledThisDrain.set(replica, (ranges = []));
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last.to === from) last.to = to;
+    else ranges.push({ from, to });
+  }
+
   /** One journal fdatasync covers every log appended to through it in this drain. */
   private flushThroughJournal(journal: NodeJournal): void {
-    const covered: Array<[PartitionReplica, number, number]> = [];
-    for (const [replica, fromOffset] of this.journaledThisDrain) covered.push([replica, fromOffset, replica.log.logEndOffset]);
+    const covered = [...this.journaledThisDrain];
     this.journaledThisDrain.clear();
     journal.flush().then(
       () => {
-        for (const [replica, fromOffset, endOffset] of covered) {
-          replica.log.acknowledgeDurable(fromOffset, endOffset);
+        for (const [replica, ranges] of covered) {
+          for (const range of ranges) replica.log.acknowledgeDurable(range.from, range.to);
           this.onHighWatermarkMaybeMoved(replica);
         }
       },
