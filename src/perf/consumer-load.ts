@@ -6,6 +6,7 @@
  * decoding them. In e2e runs each record's send time is needed, so the records of a batch are
  * walked just far enough to read the first 8 bytes of each value (see `readSendTimes`).
  */
+import { ConsumerProgress } from './consumer-progress.js';
 import { BrokerConnection } from '../client/connection.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
@@ -66,23 +67,18 @@ interface FetchConnection {
 const cursor: Cursor = { position: 0 };
 const sendTimeBytes = PerfLimits.sendTimeBytes;
 
-export class ConsumerLoad {
+export class ConsumerLoad extends ConsumerProgress {
   private readonly options: ConsumerLoadOptions;
   private readonly clock: Clock;
   private readonly connections: readonly FetchConnection[];
   private readonly positions: number[];
-  private consumed = 0;
-  private measured = 0;
-  private measuredByteCount = 0;
   private lastRecordAtMs = 0;
   private lastProgressMs = 0;
   private fetchCount = 0;
-  private stopped = false;
   private endReason: ConsumerLoadResult['endReason'] = 'stopped';
-  /** e2e: every record sent, warm-up included; set once the producer knows it. */
-  private totalTarget: number | null = null;
 
   private constructor(options: ConsumerLoadOptions, connections: readonly FetchConnection[]) {
+    super(options.maxMeasuredMessages);
     this.options = options;
     this.clock = options.clock;
     this.connections = connections;
@@ -116,31 +112,6 @@ export class ConsumerLoad {
     return new ConsumerLoad(options, connections);
   }
 
-  get consumedMessages(): number {
-    return this.consumed;
-  }
-
-  get measuredMessages(): number {
-    return this.measured;
-  }
-
-  get measuredBytes(): number {
-    return this.measuredByteCount;
-  }
-
-  /** Stops once this many records are consumed in all (e2e: once the producer is done). */
-  setTotalTarget(totalMessages: number): void {
-    this.totalTarget = totalMessages;
-  }
-
-  private reachedTarget(): boolean {
-    const maxMeasured = this.options.maxMeasuredMessages;
-    return (maxMeasured !== null && this.measured >= maxMeasured) || (this.totalTarget !== null && this.consumed >= this.totalTarget);
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
 
   /** Runs every Fetch loop until the target, the end offsets, `stop()`, or `idleTimeoutMs`. */
   async run(idleTimeoutMs: number = PerfLimits.consumeIdleTimeoutMs): Promise<ConsumerLoadResult> {

@@ -11,6 +11,7 @@
  * `new Kafka()` builds) for metadata and leaders, and `Broker.fetch`, which sends Fetch to a
  * leader and decodes the record batches exactly as kafkajs' consumer does.
  */
+import { ConsumerProgress } from './consumer-progress.js';
 import { createRequire } from 'node:module';
 import type { Acks } from '../client/producer.js';
 import type { Clock } from '../runtime/clock.js';
@@ -303,21 +304,17 @@ function createCluster(bootstrapServers: string): KafkajsCluster {
   });
 }
 
-export class KafkajsConsumerLoad {
+export class KafkajsConsumerLoad extends ConsumerProgress {
   private readonly options: KafkajsConsumerOptions;
   private readonly cluster: KafkajsCluster;
   private readonly positions: number[];
-  private consumed = 0;
-  private measured = 0;
-  private measuredByteCount = 0;
   private lastRecordAtMs = 0;
   private lastProgressMs = 0;
   private fetches = 0;
-  private stopped = false;
   private endReason: ConsumerLoadResult['endReason'] = 'stopped';
-  private totalTarget: number | null = null;
 
   private constructor(options: KafkajsConsumerOptions, cluster: KafkajsCluster) {
+    super(options.maxMeasuredMessages);
     this.options = options;
     this.cluster = cluster;
     this.positions = [...options.startOffsets];
@@ -331,30 +328,6 @@ export class KafkajsConsumerLoad {
     return new KafkajsConsumerLoad(options, cluster);
   }
 
-  get consumedMessages(): number {
-    return this.consumed;
-  }
-
-  get measuredMessages(): number {
-    return this.measured;
-  }
-
-  get measuredBytes(): number {
-    return this.measuredByteCount;
-  }
-
-  setTotalTarget(totalMessages: number): void {
-    this.totalTarget = totalMessages;
-  }
-
-  private reachedTarget(): boolean {
-    const maxMeasured = this.options.maxMeasuredMessages;
-    return (maxMeasured !== null && this.measured >= maxMeasured) || (this.totalTarget !== null && this.consumed >= this.totalTarget);
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
 
   async run(idleTimeoutMs: number = PerfLimits.consumeIdleTimeoutMs): Promise<ConsumerLoadResult> {
     this.lastProgressMs = this.options.clock.nowMs();
