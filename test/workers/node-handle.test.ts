@@ -120,3 +120,33 @@ test('the node journal puts back acknowledged appends whose segment files were l
     await second.stop(5000);
   }
 });
+
+test('a topic deleted and created again never gets the old topic\'s journal entries back', { timeout: 30_000 }, async () => {
+  const dataDir = temporaryDirectory();
+  const assignment = { topic: 't', partition: 0, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 1 };
+  const produceOne = (node: NodeHandle, value: string) =>
+    node.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: 0, records: encodeRecordBatch({ records: [{ key: 'k', value }] }) }] });
+  const spawned = spawnNodeWorker(1 << 20);
+  const first = startNode(1 << 20, spawned, dataDir, 'always');
+  await first.ready();
+  await first.control({ op: 'becomeLeader', partitions: [assignment] });
+  for (const value of ['old-0', 'old-1', 'old-2']) await produceOne(first, value);
+  await first.control({ op: 'dropStrayLogs', knownTopics: [] }); // the topic is deleted
+  await first.control({ op: 'becomeLeader', partitions: [assignment] }); // and created again
+  assert.equal((await produceOne(first, 'new-0'))[0]!.baseOffset, 0);
+  await spawned.worker.terminate(); // crash, and the new topic's segment data is lost
+  for (const name of readdirSync(join(dataDir, 't-0'))) {
+    if (name.endsWith('.log')) truncateSync(join(dataDir, 't-0', name), 0);
+    else rmSync(join(dataDir, 't-0', name));
+  }
+  const second = startNode(1 << 20, spawnNodeWorker(1 << 20), dataDir, 'always');
+  try {
+    await second.ready();
+    await second.control({ op: 'becomeLeader', partitions: [assignment] });
+    const [fetched] = await second.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, partitions: [{ topic: 't', partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] });
+    const values = decodeRecordBatches(fetched!.records).flatMap((batch) => batch.records.map((record) => `${record.offset}:${record.value!.toString()}`));
+    assert.deepEqual(values, ['0:new-0']);
+  } finally {
+    await second.stop(5000);
+  }
+});
