@@ -1,3 +1,5 @@
+import { ClusterClient } from '../../client/cluster-client.js';
+
 /**
  * What the console commands (topics, produce, consume, groups, perf) share: the streams they run on
  * and the argv normaliser that lets option values start with a dash.
@@ -31,4 +33,35 @@ export function attachOptionValues(argv: readonly string[], known: Readonly<Reco
     }
   }
   return result;
+}
+
+/** A mistake in how the command was called: exit code 2 rather than 1. */
+export class UsageError extends Error {}
+
+/**
+ * The part every cluster command shares after parsing its arguments: connect, run `action`,
+ * report a failure as `minikafka <name>: message`, exit 2 for usage errors and 1 for operating
+ * errors, and always close the client.
+ */
+export async function withClusterClient(
+  name: string,
+  bootstrapServers: string,
+  stderr: NodeJS.WritableStream,
+  action: (client: ClusterClient) => Promise<number>,
+): Promise<number> {
+  let client: ClusterClient;
+  try {
+    client = new ClusterClient({ bootstrapServers, clientId: `minikafka-${name}` });
+  } catch (error) {
+    stderr.write(`minikafka ${name}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await action(client);
+  } catch (error) {
+    stderr.write(`minikafka ${name}: ${(error as Error).message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    await client.close();
+  }
 }

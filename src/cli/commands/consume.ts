@@ -4,11 +4,11 @@
  * SIGINT/SIGTERM; then prints a count to stderr, like Kafka's console consumer.
  */
 import { parseArgs } from 'node:util';
-import { ClusterClient } from '../../client/cluster-client.js';
+import type { ClusterClient } from '../../client/cluster-client.js';
 import { Consumer, type ConsumerRecord, type StartOffset } from '../../client/consumer.js';
 import { ClientDefaults } from '../../client/defaults.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { attachOptionValues, type CommandIo } from './common.js';
+import { attachOptionValues, UsageError, withClusterClient, type CommandIo } from './common.js';
 
 export type { CommandIo } from './common.js';
 
@@ -62,7 +62,6 @@ interface ConsumeValues {
   readonly 'print-offset': boolean;
 }
 
-class UsageError extends Error {}
 
 /** Runs `minikafka consume`; `argv` holds the arguments after "consume". Returns the exit code. */
 export async function run(argv: string[], io?: CommandIo): Promise<number> {
@@ -81,23 +80,14 @@ export async function run(argv: string[], io?: CommandIo): Promise<number> {
     streams.stderr.write(`minikafka consume: ${(error as Error).message}\n\n${help}`);
     return 2;
   }
-  let client: ClusterClient;
-  try {
-    client = new ClusterClient({ bootstrapServers, clientId: 'minikafka-consume' });
-  } catch (error) {
-    streams.stderr.write(`minikafka consume: ${(error as Error).message}\n`);
-    return 2;
-  }
   const stop = io === undefined ? stopOnSignals() : { signal: io.signal, release: () => undefined };
   try {
-    await consume(client, settings, streams, stop.signal);
-    return 0;
-  } catch (error) {
-    streams.stderr.write(`minikafka consume: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    return await withClusterClient('consume', bootstrapServers, streams.stderr, async (client) => {
+      await consume(client, settings, streams, stop.signal);
+      return 0;
+    });
   } finally {
     stop.release();
-    await client.close();
   }
 }
 

@@ -4,7 +4,6 @@
  * reset-offsets is a dry run unless told --execute).
  */
 import { parseArgs } from 'node:util';
-import { ClusterClient } from '../../client/cluster-client.js';
 import {
   ConsumerGroupState,
   GroupsAdmin,
@@ -14,7 +13,7 @@ import {
   type TopicSelection,
 } from '../../client/groups-admin.js';
 import { ErrorCode, errorName } from '../../protocol/errors.js';
-import { attachOptionValues, type CommandIo } from './common.js';
+import { attachOptionValues, UsageError, withClusterClient, type CommandIo } from './common.js';
 
 export type { CommandIo } from './common.js';
 
@@ -67,7 +66,6 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositi
 
 const resetOptionNames = ['topic', 'all-topics', 'to-earliest', 'to-latest', 'to-offset', 'to-datetime', 'to-timestamp', 'execute', 'dry-run'] as const;
 
-class UsageError extends Error {}
 
 /** Runs `minikafka groups`; `argv` holds the arguments after "groups". Returns the exit code. */
 export async function run(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -83,21 +81,7 @@ export async function run(argv: string[], io: CommandIo = { stdout: process.stdo
     io.stdout.write(help);
     return 0;
   }
-  let client: ClusterClient;
-  try {
-    client = new ClusterClient({ bootstrapServers: values['bootstrap-server'], clientId: 'minikafka-groups' });
-  } catch (error) {
-    io.stderr.write(`minikafka groups: ${(error as Error).message}\n`);
-    return 2;
-  }
-  try {
-    return await runAction(new GroupsAdmin(client), positionals, values, io);
-  } catch (error) {
-    io.stderr.write(`minikafka groups: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
-  } finally {
-    await client.close();
-  }
+  return withClusterClient('groups', values['bootstrap-server'], io.stderr, (client) => runAction(new GroupsAdmin(client), positionals, values, io));
 }
 
 async function runAction(admin: GroupsAdmin, positionals: readonly string[], values: Values, io: CommandIo): Promise<number> {

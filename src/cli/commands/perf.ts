@@ -11,7 +11,7 @@ import { writeHtmlReport } from '../../perf/report-html.js';
 import { writeJsonReport } from '../../perf/report-json.js';
 import { PerfRunError, runPerf, type PerfResult } from '../../perf/run-perf.js';
 
-import { attachOptionValues, type CommandIo } from './common.js';
+import { attachOptionValues, UsageError, type CommandIo } from './common.js';
 
 export type { CommandIo } from './common.js';
 
@@ -73,7 +73,6 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-class UsageError extends Error {}
 
 export interface ParsedPerfArguments {
   readonly options: PerfOptions;

@@ -4,10 +4,10 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ClusterClient } from '../../client/cluster-client.js';
+import type { ClusterClient } from '../../client/cluster-client.js';
 import { Producer, type Acks, type CompressionName, type ProducerRecord } from '../../client/producer.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { attachOptionValues, type CommandIo } from './common.js';
+import { attachOptionValues, UsageError, withClusterClient, type CommandIo } from './common.js';
 
 export type { CommandIo } from './common.js';
 
@@ -46,7 +46,6 @@ interface ProduceSettings {
   readonly compression: CompressionName;
 }
 
-class UsageError extends Error {}
 
 /** Runs `minikafka produce`; `argv` holds the arguments after "produce". Returns the exit code. */
 export async function run(
@@ -67,22 +66,10 @@ export async function run(
     io.stderr.write(`minikafka produce: ${(error as Error).message}\n\n${help}`);
     return 2;
   }
-  let client: ClusterClient;
-  try {
-    client = new ClusterClient({ bootstrapServers, clientId: 'minikafka-produce' });
-  } catch (error) {
-    io.stderr.write(`minikafka produce: ${(error as Error).message}\n`);
-    return 2;
-  }
-  try {
+  return withClusterClient('produce', bootstrapServers, io.stderr, async (client) => {
     await produceLines(client, settings, io);
     return 0;
-  } catch (error) {
-    io.stderr.write(`minikafka produce: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 function parseSettings(

@@ -4,8 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Admin, ConfigResourceType, ConfigSource, type TopicDescription } from '../../client/admin.js';
-import { ClusterClient } from '../../client/cluster-client.js';
-import { attachOptionValues, type CommandIo } from './common.js';
+import { attachOptionValues, UsageError, withClusterClient, type CommandIo } from './common.js';
 
 export type { CommandIo } from './common.js';
 
@@ -40,7 +39,6 @@ const options = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
-class UsageError extends Error {}
 
 /** Runs `minikafka topics`; `argv` holds the arguments after "topics". Returns the exit code. */
 export async function run(argv: string[], io: CommandIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -56,22 +54,10 @@ export async function run(argv: string[], io: CommandIo = { stdout: process.stdo
     io.stdout.write(help);
     return 0;
   }
-  let client: ClusterClient;
-  try {
-    client = new ClusterClient({ bootstrapServers: values['bootstrap-server'], clientId: 'minikafka-topics' });
-  } catch (error) {
-    io.stderr.write(`minikafka topics: ${(error as Error).message}\n`);
-    return 2;
-  }
-  try {
+  return withClusterClient('topics', values['bootstrap-server'], io.stderr, async (client) => {
     await runAction(new Admin(client), positionals, values, io);
     return 0;
-  } catch (error) {
-    io.stderr.write(`minikafka topics: ${(error as Error).message}\n`);
-    return error instanceof UsageError ? 2 : 1;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 async function runAction(admin: Admin, positionals: readonly string[], values: Values, io: CommandIo): Promise<void> {
