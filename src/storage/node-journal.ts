@@ -15,7 +15,7 @@
  *   partition i32
  *   records  the record batches as appended to the partition log (offsets assigned)
  */
-import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32c, crc32cUpdate } from '../protocol/records/crc32c.js';
 import { writeFileAtomically } from './checkpoint-file.js';
@@ -167,6 +167,24 @@ export class NodeJournal {
   /** Group-committed fdatasync of every journal file with unsynced appends. */
   flush(): Promise<number> {
     return this.groupCommit.flush();
+  }
+
+  /**
+   * fdatasyncs every journal file with unsynced appends on the calling thread, now (see
+   * PartitionLog.flushNow). Callers make sure no group-commit round runs, or that what it covers
+   * does not matter to them: a round covering appends after this call is still needed.
+   */
+  flushNow(): void {
+    for (const file of this.files) {
+      if (file.synced) continue;
+      file.synced = true;
+      fdatasyncSync(file.fd);
+    }
+  }
+
+  /** A group-commit round is running on the threadpool. */
+  get isFlushing(): boolean {
+    return this.groupCommit.isFlushing;
   }
 
   private async flushOnce(): Promise<number> {

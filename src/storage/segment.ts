@@ -463,6 +463,12 @@ export class LogSegment {
     fdatasync(this.fd, (error) => callback(error));
   }
 
+  /** fdatasyncs the log file on the calling thread (see PartitionLog.flushNow). */
+  flushDataNow(): void {
+    this.hasUnflushedBytes = false;
+    fdatasyncSync(this.fd);
+  }
+
   /** Synchronous flush, for recovery at open (nothing else runs yet). */
   flushSync(): void {
     this.offsetIndex.writePending();

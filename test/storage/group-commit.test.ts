@@ -1,6 +1,9 @@
 import { test } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import assert from 'node:assert/strict';
-import { GroupCommit, scheduleOnNextTurn } from '../../src/storage/group-commit.js';
+import { GroupCommit, scheduleOnNextTurn, startImmediately } from '../../src/storage/group-commit.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { clientBatch, openLog, testConfig } from './log-fixtures.js';
@@ -98,6 +101,85 @@ test('under the interval and never policies acknowledgements do not wait', async
     await log.waitForDurability(result.lastOffset);
     assert.equal(log.flushRounds, 0);
     assert.equal(log.recoveryPoint, 0);
+    await log.close();
+  }
+});
+
+/** Counts (and can fail) fdatasyncSync calls made through the ESM bindings of node:fs. */
+function interceptSyncFsync(): { calls: () => number; failNext: (code: string) => void; restore: () => void } {
+  const original = fs.fdatasyncSync;
+  let calls = 0;
+  let failure: string | null = null;
+  fs.fdatasyncSync = (fd: number) => {
+    calls++;
+    if (failure !== null) {
+      const error = Object.assign(new Error(`${failure}: injected fdatasync failure`), { code: failure });
+      failure = null;
+      throw error;
+    }
+    original(fd);
+  };
+  syncBuiltinESMExports();
+  return {
+    calls: () => calls,
+    failNext: (code) => (failure = code),
+    restore: () => {
+      fs.fdatasyncSync = original;
+      syncBuiltinESMExports();
+    },
+  };
+}
+
+test('flushNow fsyncs on the calling thread and releases the acknowledgements it covers', async () => {
+  const disk = interceptSyncFsync();
+  const log = openLog(temporaryDirectory(), new ManualClock(), testConfig({ segmentBytes: 1 << 20 }));
+  try {
+    const first = log.appendAsLeader(clientBatch(3), 0);
+    const second = log.appendAsLeader(clientBatch(2), 0);
+    let released = 0;
+    const acknowledgements = [first, second].map((appended) => log.whenDurable(appended.lastOffset).then(() => released++));
+    assert.equal(log.recoveryPoint, 0);
+    assert.equal(log.flushNow(), 5, 'the flush covered both appends');
+    assert.equal(disk.calls(), 1, 'one fdatasync for the one dirty segment');
+    assert.equal(log.recoveryPoint, 5);
+    await Promise.all(acknowledgements);
+    assert.equal(released, 2);
+    assert.equal(log.flushNow(), 5);
+    assert.equal(disk.calls(), 1, 'nothing dirty: no fdatasync');
+    assert.equal(log.flushRounds, 2);
+  } finally {
+    disk.restore();
+    await log.close();
+  }
+});
+
+test('a round on the threadpool that ends after flushNow never moves the durable offset back', async () => {
+  // The round starts at once and covers offsets 0-1 only; flushNow then covers 0-3.
+  const log = openLog(temporaryDirectory(), new ManualClock(), testConfig({ segmentBytes: 1 << 20 }), { scheduler: startImmediately });
+  log.appendAsLeader(clientBatch(2), 0);
+  const round = log.flush();
+  assert.ok(log.isFlushing);
+  log.appendAsLeader(clientBatch(2), 0);
+  assert.equal(log.flushNow(), 4);
+  assert.equal(await round, 4, 'the earlier round reports the offset already durable');
+  assert.equal(log.recoveryPoint, 4);
+  await log.close();
+});
+
+test('a failed flushNow rejects the waiting acknowledgements and takes the log offline', async () => {
+  const disk = interceptSyncFsync();
+  const log = openLog(temporaryDirectory(), new ManualClock(), testConfig({ segmentBytes: 1 << 20 }));
+  try {
+    const appended = log.appendAsLeader(clientBatch(2), 0);
+    const acknowledgement = log.whenDurable(appended.lastOffset);
+    disk.failNext('EIO');
+    assert.throws(() => log.flushNow(), (error: unknown) => error instanceof KafkaError && error.code === ErrorCode.KAFKA_STORAGE_ERROR);
+    await assert.rejects(acknowledgement, (error: unknown) => error instanceof KafkaError && error.code === ErrorCode.KAFKA_STORAGE_ERROR);
+    assert.equal(log.recoveryPoint, 0, 'nothing became durable');
+    assert.throws(() => log.appendAsLeader(clientBatch(1), 0), /offline/);
+    assert.throws(() => log.flushNow(), /offline|EIO/);
+  } finally {
+    disk.restore();
     await log.close();
   }
 });
