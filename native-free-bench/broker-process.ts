@@ -29,7 +29,8 @@ export interface BrokerProcessOptions {
   readonly keepData?: boolean;
 }
 
-export const cliPath = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The shipped CLI: the bundle built by scripts/bundle.mjs. */
+export const cliPath = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 
 /** Synchronous cleanups (kill a child we started, remove its scratch dir) still pending. */
 const pendingCleanups = new Set<() => void>();

@@ -1,7 +1,8 @@
 /**
  * Start-up and idle memory: runs `minikafka start` N times (3 nodes by default), timing spawn
  * to the ready line, beside a bare `node -e 0` measured in the same run, and reads the RSS of
- * the idle broker from /proc.
+ * the idle broker from /proc. The shipped CLI is the bundle (dist/bundle); the unbundled
+ * modules (dist/src) are timed beside it.
  *
  *   node dist/native-free-bench/startup.bench.js [--runs 5] [--nodes 3]
  */
@@ -16,7 +17,8 @@ const argument = (name: string, fallback: number) => {
 };
 const runs = argument('runs', 5);
 const nodes = argument('nodes', 3);
-const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const bundledCli = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
+const unbundledCli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -24,7 +26,7 @@ function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-async function startOnce(env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMiB: number }> {
+async function startOnce(cli: string, env: NodeJS.ProcessEnv): Promise<{ readyMs: number; rssMiB: number }> {
   const scratch = scratchDirectory('mk-bench-start-');
   const started = performance.now();
   const child = spawn(process.execPath, [cli, 'start', '--nodes', String(nodes), '--port', '0', '--data-dir', scratch.path, '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'ignore'], env });
@@ -62,20 +64,22 @@ if (process.env.NODE_EXTRA_CA_CERTS) variants.push(['with NODE_EXTRA_CA_CERTS', 
 console.log(`startup bench: ${machineNote()}; ${nodes} nodes, ${runs} runs`);
 const rows = [];
 for (const [label, env] of variants) {
-  const ready: number[] = [];
+  const ready = { bundled: [] as number[], unbundled: [] as number[] };
   const bare: number[] = [];
   const rss: number[] = [];
   for (let run = 0; run < runs; run++) {
     bare.push(bareNodeMs(env));
-    const result = await startOnce(env);
-    ready.push(result.readyMs);
+    const result = await startOnce(bundledCli, env);
+    ready.bundled.push(result.readyMs);
     rss.push(result.rssMiB);
+    ready.unbundled.push((await startOnce(unbundledCli, env)).readyMs);
   }
   rows.push({
     environment: label,
-    'start→ready (median)': `${median(ready).toFixed(0)} ms`,
+    'start→ready (median)': `${median(ready.bundled).toFixed(0)} ms`,
     'node -e 0 (median)': `${median(bare).toFixed(0)} ms`,
-    ratio: (median(ready) / median(bare)).toFixed(2),
+    ratio: (median(ready.bundled) / median(bare)).toFixed(2),
+    'unbundled dist/src': `${median(ready.unbundled).toFixed(0)} ms`,
     'idle RSS (median)': `${median(rss).toFixed(0)} MiB`,
   });
 }

@@ -15,7 +15,8 @@ import { RawConnection } from '../helpers/raw-client.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { fetchPartition } from '../server/broker-fixtures.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+// The shipped CLI: the bundle (scripts/bundle.mjs), whose threads load dist/bundle/*.js.
+const cli = fileURLToPath(new URL('../../bundle/main.js', import.meta.url));
 
 interface RunningBroker {
   child: ChildProcess;

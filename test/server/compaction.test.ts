@@ -25,7 +25,18 @@ async function readAll(connection: RawConnection, topic: string): Promise<Array<
 }
 
 test('a compacted topic keeps the latest value per key and offsets stay put', { timeout: 60_000 }, async () => {
-  const broker = await startBroker({ nodes: 1, logLevel: 'silent' });
+  await compactedTopicKeepsLatestValues(startBroker);
+});
+
+test('the bundled build compacts too (dist/bundle: its node worker runs the compaction worker bundle)', { timeout: 60_000 }, async () => {
+  // What `npm start` and the package's main run: scripts/bundle.mjs output, not dist/src.
+  const bundled = (await import(new URL('../../bundle/index.js', import.meta.url).href)) as { startBroker: typeof startBroker };
+  assert.notEqual(bundled.startBroker, startBroker, 'the bundle has its own copy of the code');
+  await compactedTopicKeepsLatestValues(bundled.startBroker);
+});
+
+async function compactedTopicKeepsLatestValues(start: typeof startBroker): Promise<void> {
+  const broker = await start({ nodes: 1, logLevel: 'silent' });
   try {
     const configs = [
       { name: 'cleanup.policy', value: 'compact' },
@@ -59,4 +70,4 @@ test('a compacted topic keeps the latest value per key and offsets stay put', { 
   } finally {
     await broker.stop();
   }
-});
+}
