@@ -81,3 +81,45 @@ test('appends in one turn share one flush', async () => {
   await Promise.all([first, ...rest]);
   await journal.close();
 });
+
+test('appends are gathered and written at the flush; a large entry keeps its place among small ones', async () => {
+  const directory = temporaryDirectory();
+  const journal = NodeJournal.open(directory, 64 << 20);
+  const file = () => join(directory, readdirSync(directory).find((name) => name.endsWith('.journal'))!);
+  journal.append('t', 0, clientBatch(2));
+  journal.append('t', 1, clientBatch(2));
+  assert.equal(statSync(file()).size, 0, 'nothing written before the flush');
+  const big = clientBatch(3, 600 * 1024); // larger than the gathering buffer: written straight out
+  journal.append('t', 2, big);
+  journal.append('t', 3, clientBatch(1));
+  await journal.flush();
+  assert.equal(statSync(file()).size, journal.position.offset, 'the flush wrote everything appended');
+  journal.append('t', 4, clientBatch(1)); // never flushed: close still writes it
+  await journal.close();
+  const reopened = NodeJournal.open(directory, 64 << 20);
+  const replayed = entries(reopened);
+  assert.deepEqual(replayed.map((entry) => entry.partition), [0, 1, 2, 3, 4]);
+  assert.equal(replayed[2]!.hex, big.toString('hex'));
+  await reopened.close();
+});
+
+test('a checkpoint past the end of its file (unsynced bytes lost) pads the file, so later appends replay', async () => {
+  const directory = temporaryDirectory();
+  const journal = NodeJournal.open(directory, 1 << 20);
+  for (let index = 0; index < 4; index++) journal.append('t', index, clientBatch(2));
+  await journal.flush();
+  const position = journal.position;
+  journal.checkpoint(position);
+  await journal.close();
+  // A power loss took the journal's tail although the checkpoint (naming its end) survived.
+  const file = join(directory, readdirSync(directory).find((name) => name.endsWith('.journal'))!);
+  truncateSync(file, position.offset - 30);
+  const reopened = NodeJournal.open(directory, 1 << 20);
+  assert.deepEqual(entries(reopened), [], 'nothing after the checkpoint');
+  reopened.append('t', 9, clientBatch(1));
+  await reopened.flush();
+  await reopened.close();
+  const again = NodeJournal.open(directory, 1 << 20);
+  assert.deepEqual(entries(again).map((entry) => entry.partition), [9], 'the append after the checkpoint is replayed');
+  await again.close();
+});
