@@ -136,6 +136,15 @@ export class RingWriter extends RingSide {
   }
 
   /**
+   * Wakes a `waitForSpace` of this side at once (the reader is gone and will release nothing).
+   * Racing each wait against a never-settling promise instead would leak: every race leaves a
+   * reaction on that promise for as long as it lives.
+   */
+  wake(): void {
+    Atomics.notify(this.control, READ_POSITION);
+  }
+
+  /**
    * Writes with `write` (which returns false when the ring is too full), waiting for space as
    * long as needed; the helper for callers that keep a queue of pending writes.
    */
@@ -187,6 +196,11 @@ export class RingReader extends RingSide {
 
   get isEmpty(): boolean {
     return Atomics.load(this.control, WRITE_POSITION) === Atomics.load(this.control, READ_POSITION);
+  }
+
+  /** Wakes a `waitForData` of this side at once (the writer is gone); see RingWriter.wake. */
+  wake(): void {
+    Atomics.notify(this.control, WRITE_POSITION);
   }
 
   /** Resolves when a message may be waiting (or at once if one already is). */

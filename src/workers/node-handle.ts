@@ -83,6 +83,10 @@ export class NodeHandle {
     // A node that dies (a bug, or a fatal storage error) must fail its requests, not strand them.
     void this.exitPromise.then((code) => {
       this.exited = true;
+      // The completion pump and a backlog writer may be waiting on the rings: the worker will
+      // not wake them any more.
+      this.completions.wake();
+      this.requests.wake();
       if (this.stopped || this.stopping) return;
       this.failure ??= new Error(`node ${this.nodeId} exited unexpectedly with code ${code}`);
       this.logger.error('node worker exited', { node: this.nodeId, code });
@@ -147,12 +151,20 @@ export class NodeHandle {
 
   private async drainBacklog(): Promise<void> {
     this.backlogDraining = true;
-    while (this.backlog.length > 0 && !this.stopped) {
+    while (this.backlog.length > 0 && !this.stopped && !this.exited) {
       const head = this.backlog[0]!;
-      await Promise.race([this.requests.writeWhenSpace(head.write), this.exitPromise]);
-      if (this.stopped) break;
+      const readPositionBefore = this.requests.readPosition();
+      if (!head.write(this.requests)) {
+        await this.requests.waitForSpace(readPositionBefore);
+        continue;
+      }
       this.backlog.shift();
       this.backlogBytes -= head.sizeBytes;
+    }
+    if (this.exited) {
+      // Their callers were failed with the node's exit (failAll).
+      this.backlog.length = 0;
+      this.backlogBytes = 0;
     }
     this.backlogDraining = false;
     this.onDrained();
@@ -160,7 +172,7 @@ export class NodeHandle {
 
 
   private async pumpCompletions(): Promise<void> {
-    // Ends with the worker: after its exit the race below resolves at once, every time.
+    // Ends with the worker: its exit wakes the wait below, and the next pass sees it.
     while (!this.stopped && this.failure === null) {
       this.completions.drain(this.handleCompletion, MAX_COMPLETIONS_PER_DRAIN);
       if (this.exited) {
@@ -168,7 +180,8 @@ export class NodeHandle {
         this.completions.drain(this.handleCompletion);
         break;
       }
-      if (this.completions.isEmpty) await Promise.race([this.completions.waitForData(), this.exitPromise]);
+      // The worker's exit wakes this wait too (see the exit handler).
+      if (this.completions.isEmpty) await this.completions.waitForData();
       // Still more: let sockets and other nodes' completions in before the next pass.
       else await new Promise((resolve) => setImmediate(resolve));
     }

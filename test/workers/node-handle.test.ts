@@ -13,6 +13,8 @@ import { encodeRecordBatch, decodeRecordBatches } from '../../src/protocol/recor
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { readdirSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 function startNode(ringCapacityBytes: number, spawned = spawnNodeWorker(ringCapacityBytes), dataDir = temporaryDirectory(), journal: 'off' | 'auto' | 'always' = 'off'): NodeHandle {
   return new NodeHandle(
@@ -148,5 +150,29 @@ test('a topic deleted and created again never gets the old topic\'s journal entr
     assert.deepEqual(values, ['0:new-0']);
   } finally {
     await second.stop(5000);
+  }
+});
+
+test('waiting for completions holds no memory per wait (no race against the exit promise)', { timeout: 60_000 }, async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const node = startNode(64 * 1024);
+  try {
+    await node.ready();
+    const fetchMissing = () => node.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes: 1024, isolationLevel: 0, partitions: [{ topic: 'nope', partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] });
+    // Sequential requests: the completion pump goes back to waiting after every one.
+    const run = async (count: number) => {
+      for (let index = 0; index < count; index++) await fetchMissing();
+    };
+    await run(2_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await run(30_000);
+    gc();
+    const grownBytes = process.memoryUsage().heapUsed - before;
+    // Leaking one promise reaction (~150 bytes) per wait would grow the heap by ~4.5 MB here.
+    assert.ok(grownBytes < 1_500_000, `heap grew by ${grownBytes} bytes over 30,000 waits`);
+  } finally {
+    await node.stop(5000);
   }
 });
