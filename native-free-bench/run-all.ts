@@ -48,8 +48,8 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs mu
 
 /** Sizes of each scenario: a full run stays under ~5 minutes on 2 cores. */
 const sizes = quick
-  ? { smallMessages: 100_000, bigMessages: 1024, rawMiB: 32, e2eSeconds: 1.5, e2eWarmupSeconds: 0.5, settleMs: 500 }
-  : { smallMessages: 1_000_000, bigMessages: 8192, rawMiB: 128, e2eSeconds: 5, e2eWarmupSeconds: 1, settleMs: 1000 };
+  ? { smallMessages: 100_000, warmupMessages: 50_000, bigMessages: 1024, rawMiB: 32, e2eSeconds: 1.5, e2eWarmupSeconds: 0.5, settleMs: 500 }
+  : { smallMessages: 1_000_000, warmupMessages: 500_000, bigMessages: 8192, rawMiB: 128, e2eSeconds: 5, e2eWarmupSeconds: 1, settleMs: 1000 };
 const smallBytes = 100;
 const bigBytes = 16 * 1024;
 const bigBatchBytes = 1024 * 1024;
@@ -134,9 +134,23 @@ function endToEnd(result: PerfResult): LatencyReport {
   return result.latency.endToEnd;
 }
 
+/**
+ * An unmeasured produce and consume on a fresh broker before its measured runs, as benchmark
+ * harnesses warm up (OpenMessaging Benchmark, JMH): V8 compiles the hot paths of the broker's
+ * threads during their first few hundred thousand messages, and the first run was 20-40% slower
+ * than the next two (consume: 2-3x) on the dev box.
+ */
+async function warmUp(bootstrapServers: string, partitions: number): Promise<void> {
+  process.stderr.write('bench: warm-up (not measured)\n');
+  const topic = 'bench-warmup';
+  await runPerf(perfOptions({ mode: 'produce', bootstrapServers, topic, partitions, messages: sizes.warmupMessages }));
+  await runPerf(perfOptions({ mode: 'consume', bootstrapServers, topic }));
+}
+
 async function oneNodeScenarios(): Promise<{ produceMsgsPerSecond: number; e2eAlways: LatencyMedians | null }> {
   return withBroker({ nodes: 1 }, async (broker) => {
     const bootstrapServers = broker.bootstrapServers;
+    await warmUp(bootstrapServers, 1);
     const produced = await repeat('produce 100 B, 1 node', (run) =>
       runPerf(perfOptions({ mode: 'produce', bootstrapServers, topic: `bench-p1-${run}`, messages: sizes.smallMessages })),
     );
@@ -214,6 +228,7 @@ async function bigMessageScenarios(bootstrapServers: string): Promise<void> {
 
 async function threeNodeProduce(): Promise<number> {
   return withBroker({ nodes: 3 }, async (broker) => {
+    await warmUp(broker.bootstrapServers, 3);
     const results = await repeat('produce 100 B, 3 nodes', (run) =>
       runPerf(perfOptions({ mode: 'produce', bootstrapServers: broker.bootstrapServers, topic: `bench-p3-${run}`, partitions: 3, messages: sizes.smallMessages })),
     );
