@@ -17,6 +17,7 @@
  */
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { crc32c, crc32cUpdate } from '../protocol/records/crc32c.js';
 import { writeFileAtomically } from './checkpoint-file.js';
 import { FileWindow } from './file-window.js';
@@ -53,6 +54,7 @@ interface JournalFile {
 export class NodeJournal {
   private readonly files: JournalFile[] = [];
   private readonly groupCommit: GroupCommit;
+  private failure: Error | null = null;
   private checkpointPosition: JournalPosition;
   private readonly header = Buffer.allocUnsafe(LENGTH_BYTES + HEADER_FIXED_BYTES + 3 * 0xffff);
   /**
@@ -156,6 +158,7 @@ export class NodeJournal {
 
   /** Appends one entry for `records[start, end)` of `topic`-`partition`; not durable until flush. */
   append(topic: string, partition: number, records: Buffer, start = 0, end = records.length): void {
+    this.checkWritable();
     const file = this.writableFile(end - start + 3 * topic.length + LENGTH_BYTES + HEADER_FIXED_BYTES);
     const header = this.header;
     const topicLength = header.write(topic, LENGTH_BYTES + CRC_BYTES + 2, 'utf8');
@@ -216,11 +219,16 @@ export class NodeJournal {
    * does not matter to them: a round covering appends after this call is still needed.
    */
   flushNow(): void {
-    this.writePending();
-    for (const file of this.files) {
-      if (file.synced) continue;
-      file.synced = true;
-      fdatasyncSync(file.fd);
+    this.checkWritable();
+    try {
+      this.writePending();
+      for (const file of this.files) {
+        if (file.synced) continue;
+        file.synced = true;
+        fdatasyncSync(file.fd);
+      }
+    } catch (error) {
+      throw this.fail(error);
     }
   }
 
@@ -230,10 +238,34 @@ export class NodeJournal {
   }
 
   private async flushOnce(): Promise<number> {
+    this.checkWritable();
     const dirty = this.files.filter((file) => !file.synced);
     for (const file of dirty) file.synced = true;
-    await Promise.all(dirty.map((file) => new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())))));
+    try {
+      await Promise.all(dirty.map((file) => new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())))));
+    } catch (error) {
+      throw this.fail(error);
+    }
     return 0;
+  }
+
+  /**
+   * After a failed fdatasync the page cache may have dropped journal bytes: the journal takes no
+   * more appends and no flush succeeds again (a retried fsync could report success for lost
+   * data). The node answers KAFKA_STORAGE_ERROR for what it covered.
+   */
+  private fail(error: unknown): KafkaError {
+    this.failure ??= error instanceof Error ? error : new Error(String(error));
+    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal failed to flush: ${this.failure.message}`);
+  }
+
+  /** The journal failed to flush once and is unusable (see `fail`). */
+  get isOffline(): boolean {
+    return this.failure !== null;
+  }
+
+  private checkWritable(): void {
+    if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal is offline after a failed flush: ${this.failure.message}`);
   }
 
   /**

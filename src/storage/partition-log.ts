@@ -385,6 +385,15 @@ export class PartitionLog {
     return this.markDurable(target);
   }
 
+  /**
+   * Another file holding this log's unacknowledged appends (the node journal) failed to fsync:
+   * the log goes offline as after its own failed flush, its waiting acknowledgements are
+   * rejected with KAFKA_STORAGE_ERROR, and it takes no more appends.
+   */
+  takeOffline(cause: Error): void {
+    if (this.failure === null) this.failFlush(cause);
+  }
+
   /** After a failed fsync the page cache may have dropped our writes: never ack again. */
   private failFlush(error: unknown): KafkaError {
     this.failure = error instanceof Error ? error : new Error(String(error));

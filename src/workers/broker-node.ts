@@ -256,6 +256,10 @@ export class BrokerNode {
       // Kafka: Produce v3+ carries exactly one record batch per partition.
       return produceError(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
     }
+    if (journaled && replica.waitsForFsync && this.journal?.isOffline === true) {
+      // Checked before the log append: a batch must not land in the log unacknowledgeable.
+      return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: the node journal is offline after a failed flush`);
+    }
     try {
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
       if (replica.waitsForFsync && journaled && this.journal !== null) {
@@ -320,14 +324,16 @@ export class BrokerNode {
     }
     if (journaled) {
       if (journal.isFlushing) return false;
+      const covered = [...this.journaledThisDrain];
+      this.journaledThisDrain.clear();
+      let flushed = true;
       try {
         journal.flushNow();
-        this.acknowledgeJournaled([...this.journaledThisDrain]);
       } catch (error) {
-        // As on the threadpool path: what the failed fsync covered is never acknowledged.
-        this.options.logger.error('journal flush failed', { error: String(error) });
+        flushed = false;
+        this.journalFailed(covered, error);
       }
-      this.journaledThisDrain.clear();
+      if (flushed) this.acknowledgeJournaled(covered);
     } else if (alone !== null) {
       if (alone.log.isFlushing) return false;
       try {
@@ -360,10 +366,22 @@ export class BrokerNode {
     this.journaledThisDrain.clear();
     journal.flush().then(
       () => this.acknowledgeJournaled(covered),
-      (error: unknown) => this.options.logger.error('journal flush failed', { error: String(error) }),
+      (error: unknown) => this.journalFailed(covered, error),
     );
   }
 
+
+  /**
+   * The journal failed to fsync appends it held: their logs cannot acknowledge them, so they go
+   * offline (their waiting produce requests get KAFKA_STORAGE_ERROR), and the journal takes no
+   * more appends (see NodeJournal.fail): requests that need it are refused with the same code,
+   * while single-partition requests go on fsyncing their own logs.
+   */
+  private journalFailed(covered: ReadonlyArray<[PartitionReplica, unknown]>, error: unknown): void {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.options.logger.error('node journal flush failed; its logs go offline', { error: cause.message, logs: covered.length });
+    for (const [replica] of covered) replica.log.takeOffline(cause);
+  }
 
   private acknowledgeJournaled(covered: ReadonlyArray<[PartitionReplica, ReadonlyArray<{ from: number; to: number }>]>): void {
     for (const [replica, ranges] of covered) {

@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,4 +125,26 @@ test('a checkpoint past the end of its file (unsynced bytes lost) pads the file,
   const again = NodeJournal.open(directory, 1 << 20);
   assert.deepEqual(entries(again).map((entry) => entry.partition), [9], 'the append after the checkpoint is replayed');
   await again.close();
+});
+
+test('a failed fdatasync takes the journal offline: KAFKA_STORAGE_ERROR for the flush and every later append', async () => {
+  const original = fs.fdatasync;
+  fs.fdatasync = ((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    void fd;
+    process.nextTick(() => callback(Object.assign(new Error('EIO: injected'), { code: 'EIO' })));
+  }) as typeof fs.fdatasync;
+  syncBuiltinESMExports();
+  const journal = NodeJournal.open(temporaryDirectory(), 1 << 20);
+  try {
+    journal.append('t', 0, clientBatch(1));
+    const isStorageError = (error: unknown) => error instanceof KafkaError && error.code === ErrorCode.KAFKA_STORAGE_ERROR;
+    await assert.rejects(journal.flush(), isStorageError);
+    assert.equal(journal.isOffline, true);
+    assert.throws(() => journal.append('t', 0, clientBatch(1)), isStorageError);
+    assert.throws(() => journal.flushNow(), isStorageError);
+  } finally {
+    fs.fdatasync = original;
+    syncBuiltinESMExports();
+    await journal.close();
+  }
 });
