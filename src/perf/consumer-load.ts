@@ -44,6 +44,8 @@ export interface ConsumerLoadOptions {
   readonly endToEndLatency: LatencyHistogram | null;
   /** e2e: only records sent at or after this time are measured. */
   readonly measureFromSendTimeMs: number;
+  /** e2e: `receive time - time handed to the client`, for values that carry it. */
+  readonly endToEndFromAppend?: LatencyHistogram | null;
 }
 
 export interface ConsumerLoadResult {
@@ -66,6 +68,7 @@ interface FetchConnection {
 /** Reused by the record walk so it allocates nothing per record. */
 const cursor: Cursor = { position: 0 };
 const sendTimeBytes = PerfLimits.sendTimeBytes;
+const appendTimeBytes = PerfLimits.appendTimeBytes;
 
 export class ConsumerLoad extends ConsumerProgress {
   private readonly options: ConsumerLoadOptions;
@@ -251,6 +254,7 @@ export class ConsumerLoad extends ConsumerProgress {
       throw new Error('e2e latency needs uncompressed batches: the send time is read from each value');
     }
     const latency = this.options.endToEndLatency!;
+    const fromAppend = this.options.endToEndFromAppend;
     const measureFromMs = this.options.measureFromSendTimeMs;
     const baseOffset = readBaseOffset(records, batchStart);
     const batchEnd = batchStart + sizeBytes;
@@ -269,6 +273,7 @@ export class ConsumerLoad extends ConsumerProgress {
         const sentAtMs = records.readDoubleBE(cursor.position);
         if (sentAtMs >= measureFromMs) {
           latency.recordMs(receivedMs - sentAtMs);
+          if (fromAppend != null && valueBytes >= appendTimeBytes) fromAppend.recordMs(receivedMs - records.readDoubleBE(cursor.position + sendTimeBytes));
           this.measured++;
           this.measuredByteCount += valueBytes + (keyBytes > 0 ? keyBytes : 0);
         }

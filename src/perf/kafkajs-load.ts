@@ -209,6 +209,7 @@ export class KafkajsProducerLoad {
     if (this.options.stampSendTime) {
       value = Buffer.from(this.payload);
       value.writeDoubleBE(sentAtMs, 0);
+      if (value.length >= PerfLimits.appendTimeBytes) value.writeDoubleBE(this.options.clock.nowMs(), PerfLimits.sendTimeBytes);
     }
     const message: KafkajsMessage = { value, timestamp: String(Math.floor(sentAtMs)) };
     if (this.options.keyed) {
@@ -278,6 +279,7 @@ export interface KafkajsConsumerOptions {
   readonly measureStartMs: number;
   readonly endToEndLatency: LatencyHistogram | null;
   readonly measureFromSendTimeMs: number;
+  readonly endToEndFromAppend?: LatencyHistogram | null;
 }
 
 /** Builds the same Cluster object `new Kafka(...)` builds internally, with kafkajs' defaults. */
@@ -414,6 +416,7 @@ export class KafkajsConsumerLoad extends ConsumerProgress {
         const sentAtMs = value.readDoubleBE(0);
         if (sentAtMs >= this.options.measureFromSendTimeMs) {
           latency.recordMs(receivedMs - sentAtMs);
+          if (value.length >= PerfLimits.appendTimeBytes) this.options.endToEndFromAppend?.recordMs(receivedMs - value.readDoubleBE(PerfLimits.sendTimeBytes));
           this.measured++;
           this.measuredByteCount += messageBytes;
         }

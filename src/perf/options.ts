@@ -62,6 +62,12 @@ export const PerfLimits = {
   maxRatePerSecond: 100_000_000,
   /** Bytes at the start of each value holding its send time in e2e runs (a float64). */
   sendTimeBytes: 8,
+  /**
+   * e2e values this long or longer also carry, after the intended send time, the time the
+   * message was handed to the client (a float64): the latency from there leaves out the load
+   * generator's own lateness, as Kafka's EndToEndLatency tool measures.
+   */
+  appendTimeBytes: 16,
   /** Key size with --keyed. */
   keyBytes: 8,
   /** Records generated per event-loop turn at an unlimited rate, before requests are sent. */

@@ -106,6 +106,8 @@ export class ProducerLoad {
   private requestCount = 0;
   private batchCount = 0;
   private generationDone = false;
+  /** When the current generation turn began: the time its messages are handed to the client. */
+  private turnStartedMs = 0;
   private stalled = false;
   private generateScheduled = false;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -192,6 +194,7 @@ export class ProducerLoad {
       this.options.scheduleLag.recordMs(this.clock.nowMs() - limiter.intendedTimeMs(limiter.released));
     }
     let generated = 0;
+    this.turnStartedMs = this.clock.nowMs();
     while (generated < limit) {
       const intendedMs = limiter.isUnlimited ? this.clock.nowMs() : limiter.intendedTimeMs(limiter.released + generated);
       if (this.isPastEnd(intendedMs)) {
@@ -229,7 +232,10 @@ export class ProducerLoad {
       valueAt = slot.builder.append(timestampMs, this.key, this.payload);
       if (valueAt < 0) throw new Error(`a ${this.payloadBytes}-byte record does not fit an empty batch`);
     }
-    if (this.options.stampSendTime) slot.builder.buffer.writeDoubleBE(intendedMs, valueAt);
+    if (this.options.stampSendTime) {
+      slot.builder.buffer.writeDoubleBE(intendedMs, valueAt);
+      if (this.payload.length >= PerfLimits.appendTimeBytes) slot.builder.buffer.writeDoubleBE(this.turnStartedMs, valueAt + PerfLimits.sendTimeBytes);
+    }
     slot.intendedMs[slot.builder.recordCount - 1] = intendedMs;
     this.sent++;
     if (intendedMs >= this.measureStartMs) this.measuredSent++;

@@ -89,6 +89,7 @@ ${sections.filter((section) => section !== '').join('\n')}
 function latencySeries(result: PerfResult): { name: string; report: LatencyReport }[] {
   const series: { name: string; report: LatencyReport }[] = [];
   if (result.latency.endToEnd !== null) series.push({ name: 'end-to-end', report: result.latency.endToEnd });
+  if (result.latency.endToEndFromAppend !== null) series.push({ name: 'end-to-end from hand-off to the client', report: result.latency.endToEndFromAppend });
   if (result.latency.produce !== null) series.push({ name: 'produce (to ack)', report: result.latency.produce });
   return series.filter((entry) => entry.report.count > 0);
 }

@@ -54,6 +54,11 @@ export interface PerfResult {
     readonly produce: LatencyReport | null;
     /** e2e: from intended send time to receipt by the consumer. */
     readonly endToEnd: LatencyReport | null;
+    /**
+     * e2e: from the time each message was handed to the client to its receipt: the same path
+     * without the load generator's lateness against its schedule (values of 16+ bytes).
+     */
+    readonly endToEndFromAppend: LatencyReport | null;
     /** Rate-limited runs: how late generation turns ran against the schedule (included above). */
     readonly scheduleLag: LatencySummary | null;
   };
@@ -149,6 +154,7 @@ interface ConsumerPlan {
   readonly measureStartMs: number;
   readonly endToEndLatency: LatencyHistogram | null;
   readonly measureFromSendTimeMs: number;
+  readonly endToEndFromAppend?: LatencyHistogram | null;
 }
 
 function openConsumer(run: RunContext, plan: ConsumerPlan): Promise<AnyConsumerLoad> {
@@ -248,6 +254,7 @@ async function runEndToEnd(run: RunContext): Promise<PerfResult> {
   const { options, clock } = run;
   const produceLatency = new LatencyHistogram();
   const endToEndLatency = new LatencyHistogram();
+  const endToEndFromAppend = new LatencyHistogram();
   const scheduleLag = new LatencyHistogram();
   const startOffsets = await logOffsets(run, 'latest');
   const producer = await openProducer(run, produceLatency, scheduleLag);
@@ -260,6 +267,7 @@ async function runEndToEnd(run: RunContext): Promise<PerfResult> {
       measureStartMs: producer.measureStartMs,
       endToEndLatency,
       measureFromSendTimeMs: producer.measureStartMs,
+      endToEndFromAppend,
     });
   } catch (error) {
     await producer.close();
@@ -294,6 +302,7 @@ async function runEndToEnd(run: RunContext): Promise<PerfResult> {
     durationS: Math.max(0, consumed.lastRecordMs - produced.measureStartMs) / 1000,
     produce: produceLatency,
     endToEnd: endToEndLatency,
+    endToEndFromAppend,
     scheduleLag,
     timeSeries: progress.samples,
     details: {
@@ -317,6 +326,7 @@ interface Measured {
   readonly durationS: number;
   readonly produce: LatencyHistogram | null;
   readonly endToEnd: LatencyHistogram | null;
+  readonly endToEndFromAppend?: LatencyHistogram | null;
   readonly scheduleLag: LatencyHistogram | null;
   readonly timeSeries: readonly ThroughputSample[];
   readonly details: Record<string, number | string>;
@@ -353,6 +363,7 @@ function assemble(run: RunContext, measured: Measured): PerfResult {
     latency: {
       produce: latencyReport(measured.produce),
       endToEnd: latencyReport(measured.endToEnd),
+      endToEndFromAppend: measured.endToEndFromAppend == null || measured.endToEndFromAppend.count === 0 ? null : latencyReport(measured.endToEndFromAppend),
       scheduleLag: measured.scheduleLag === null || measured.scheduleLag.count === 0 ? null : measured.scheduleLag.summary(),
     },
     timeSeries: measured.timeSeries,

@@ -125,8 +125,21 @@ test('perf e2e at a modest rate reports sane end-to-end percentiles', { timeout:
   // A 3000-message run at 3000/s lasts about a second, not much less (the rate held).
   assert.ok(report.durationS >= 0.9, `duration ${report.durationS} s`);
   assert.ok(report.latency.scheduleLag !== null);
+  // Each message is handed to the client at or after its intended time: measured from the
+  // hand-off, no message can be slower than measured from its intended time.
+  const fromAppend = report.latency.endToEndFromAppend;
+  assertSaneLatency(fromAppend, 3000, 'e2e from hand-off');
+  assert.ok(fromAppend!.meanMs <= report.latency.endToEnd!.meanMs + 0.01, `mean ${fromAppend!.meanMs} vs ${report.latency.endToEnd!.meanMs} ms`);
+  assert.ok(fromAppend!.maxMs <= report.latency.endToEnd!.maxMs + 0.01);
+  assert.match(result.stdout, /from hand-off to the client: p50 /);
   const page = readFileSync(html, 'utf8');
-  assert.ok(page.includes('end-to-end') && page.includes('produce (to ack)'));
+  assert.ok(page.includes('end-to-end') && page.includes('produce (to ack)') && page.includes('from hand-off'));
+  // Values too short to carry the hand-off time still get the end-to-end latency.
+  const short = await perf(['e2e', '--topic', 'perf-e2e-short', '--message-size', '12', '--messages', '300', '--rate', '1000', '--json', json, '--quiet']);
+  assert.equal(short.code, 0, short.stderr);
+  const shortReport = readResult(json);
+  assertSaneLatency(shortReport.latency.endToEnd, 300, 'e2e, 12-byte values');
+  assert.equal(shortReport.latency.endToEndFromAppend, null);
 });
 
 test('--client kafkajs runs the same produce, consume and e2e scenarios', { timeout: 60_000 }, async () => {
@@ -145,6 +158,7 @@ test('--client kafkajs runs the same produce, consume and e2e scenarios', { time
   const e2e = await perf(['e2e', '--client', 'kafkajs', '--topic', 'perf-kjs-e2e', '--messages', '500', '--rate', '1000', '--json', json, '--quiet']);
   assert.equal(e2e.code, 0, e2e.stderr);
   assertSaneLatency(readResult(json).latency.endToEnd, 500, 'kafkajs e2e');
+  assertSaneLatency(readResult(json).latency.endToEndFromAppend, 500, 'kafkajs e2e from hand-off');
 });
 
 test('bad arguments exit 2 with a message; --help exits 0', async () => {
