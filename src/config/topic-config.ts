@@ -32,7 +32,7 @@ export const topicConfigSpecs: Readonly<Record<string, TopicConfigSpec>> = {
   'min.cleanable.dirty.ratio': { type: 'double', brokerSetting: 'log.cleaner.min.cleanable.ratio', fallback: '0.5', min: 0, max: 1 },
   'compression.type': { type: 'string', brokerSetting: null, fallback: 'producer', allowed: ['producer'] },
   'unclean.leader.election.enable': { type: 'boolean', brokerSetting: null, fallback: 'false' },
-  preallocate: { type: 'boolean', brokerSetting: 'log.preallocate', fallback: 'false' },
+  preallocate: { type: 'boolean', brokerSetting: 'log.preallocate', fallback: 'true' },
 };
 
 /** Returns why `value` is not acceptable for `name`, or null. */

@@ -132,11 +132,16 @@ test('preallocated segments: zeros past the data are trimmed on close and cut qu
   const clock = new ManualClock();
   const preallocated = testConfig({ segmentBytes: 1 << 20, preallocate: true });
   const log = openLog(directory, clock, preallocated);
-  fill(log, 10);
+  log.appendAsLeader(clientBatch(3, 100 * 1024), 0); // preallocation starts past 256 KiB of data
+  fill(log, 9);
   const logFile = join(directory, segmentFiles(directory, '.log')[0]!);
   const dataBytes = log.sizeBytes;
   assert.ok(statSync(logFile).size > dataBytes, 'the file is zero-filled ahead of the data');
   assert.deepEqual(readAllOffsets(log), Array.from({ length: 30 }, (_, index) => index));
+  const small = openLog(temporaryDirectory(), clock, preallocated);
+  fill(small, 3);
+  assert.equal(small.sizeBytes, statSync(join(small.directory, segmentFiles(small.directory, '.log')[0]!)).size, 'a small log is not zero-filled');
+  await small.close();
   // crash: never closed; the zeros are still there
   const reopened = openLog(directory, clock, preallocated, { recoveryPoint: 0 });
   assert.equal(reopened.recovery.truncatedBytes, 0, 'zeros are not counted as a torn tail');
@@ -149,6 +154,22 @@ test('preallocated segments: zeros past the data are trimmed on close and cut qu
   const again = openLog(directory, clock, preallocated, { cleanShutdown: true });
   assert.equal(again.logEndOffset, 37);
   await again.close();
+});
+
+test('preallocation stays ahead of the data: appends always land in zero-filled space', async () => {
+  const directory = temporaryDirectory();
+  const log = openLog(directory, new ManualClock(), testConfig({ segmentBytes: 64 << 20, preallocate: true }));
+  const logFile = join(directory, segmentFiles(directory, '.log')[0]!);
+  for (let round = 0; round < 1200; round++) {
+    log.appendAsLeader(clientBatch(4, 250), 0);
+    if (log.sizeBytes < 256 * 1024) continue; // preallocation starts there
+    assert.ok(statSync(logFile).size > log.sizeBytes, `round ${round}: the data reached the end of the file (${log.sizeBytes} bytes)`);
+  }
+  assert.ok(log.sizeBytes > 1024 * 1024);
+  // Bounded: at most a chunk and a half (a quarter of the data, at least 64 KiB) ahead.
+  assert.ok(statSync(logFile).size - log.sizeBytes <= Math.max(96 * 1024, (log.sizeBytes >>> 2) * 1.5 + 1));
+  await log.close();
+  assert.equal(statSync(logFile).size, log.sizeBytes);
 });
 
 test('a zero-filled tail on a closed segment does not drop the segments after it', async () => {
