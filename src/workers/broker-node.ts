@@ -118,6 +118,8 @@ export class BrokerNode {
    */
   private readonly journaledThisDrain = new Map<PartitionReplica, Array<{ from: number; to: number }>>();
   private running = true;
+  /** Inside a ring drain: appends made now are flushed together at its end (flushTouched). */
+  private draining = false;
   private backlogDraining = false;
   private lastMaintenanceMs = 0;
   /** The node journal when enabled (log.journal.enable), and the logs it covers since its checkpoint. */
@@ -141,7 +143,13 @@ export class BrokerNode {
       checkpointIntervalMs: options.checkpointIntervalMs,
       log: (message) => options.logger.warn(message),
     });
-    this.groups = new GroupCoordinators(options.clock, options.logger.child(`node-${options.nodeId}-groups`), options.groupConfig, (replica) => this.onHighWatermarkMaybeMoved(replica));
+    this.groups = new GroupCoordinators(
+      options.clock,
+      options.logger.child(`node-${options.nodeId}-groups`),
+      options.groupConfig,
+      (replica) => this.onHighWatermarkMaybeMoved(replica),
+      (replica) => this.flushSoon(replica),
+    );
     this.journal = (options.journal ?? 'off') !== 'off' ? NodeJournal.open(join(options.dataDir, JOURNAL_DIRECTORY), JOURNAL_FILE_BYTES) : null;
     this.lastMaintenanceMs = options.clock.nowMs();
     this.lastJournalCheckpointMs = options.clock.nowMs();
@@ -185,7 +193,12 @@ export class BrokerNode {
    */
   async serve(): Promise<void> {
     while (this.running) {
-      this.requests.drain(this.handleMessage, MAX_MESSAGES_PER_DRAIN);
+      this.draining = true;
+      try {
+        this.requests.drain(this.handleMessage, MAX_MESSAGES_PER_DRAIN);
+      } finally {
+        this.draining = false;
+      }
       this.flushTouched();
       if (!this.running) break;
       if (this.requests.isEmpty) await this.requests.waitForData();
@@ -351,6 +364,21 @@ export class BrokerNode {
     return true;
   }
 
+
+  /**
+   * A log appended to outside the produce path (group coordinator records) needs its flush:
+   * during a drain it joins the drain's flush, otherwise it flushes now on the threadpool.
+   */
+  private flushSoon(replica: PartitionReplica): void {
+    if (this.draining) {
+      this.touched.add(replica);
+      return;
+    }
+    replica.log.flush().then(
+      () => this.onHighWatermarkMaybeMoved(replica),
+      (error: unknown) => this.options.logger.error('flush failed', { topic: replica.topic, partition: replica.partition, error: String(error) }),
+    );
+  }
 
   private recordJournaledRange(replica: PartitionReplica, from: number, to: number): void {
     let ranges = this.journaledThisDrain.get(replica);
