@@ -44,8 +44,9 @@ import { BrokerConnection } from '../src/client/connection.js';
 import { listOffsets, type OffsetQuery } from '../src/client/list-offsets.js';
 import { perfClock as clock } from '../src/perf/clock.js';
 import { LatencyHistogram, type LatencySummary } from '../src/perf/histogram.js';
-import { PerfDefaults, PerfLimits, type PerfOptions } from '../src/perf/options.js';
+import { PerfDefaults, PerfLimits, quietPerfOptions, type PerfOptions } from '../src/perf/options.js';
 import { runPerf } from '../src/perf/run-perf.js';
+import { perfFetchRequest } from '../src/perf/consumer-load.js';
 import { prepareTopic, type LeaderAddress, type TopicLayout } from '../src/perf/topic-setup.js';
 import { Reader, Writer, concatChunks, type RequestInput, type ResponseBody } from '../src/protocol/codec/index.js';
 import { ErrorCode, KafkaError } from '../src/protocol/errors.js';
@@ -422,24 +423,7 @@ class PartitionFetcher {
   }
 
   private fetchRequest(): RequestInput<typeof ApiKey.Fetch> {
-    const fetchMaxBytes = PerfDefaults.fetchMaxBytes;
-    return {
-      replicaId: -1,
-      maxWaitMs: PerfLimits.fetchMaxWaitMs,
-      minBytes: 1,
-      maxBytes: fetchMaxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: this.topic,
-          partitions: [{ partition: this.partition, currentLeaderEpoch: -1, fetchOffset: BigInt(this.position), logStartOffset: -1n, partitionMaxBytes: fetchMaxBytes }],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    };
+    return perfFetchRequest(this.topic, [{ partition: this.partition, fetchOffset: this.position }], PerfDefaults.fetchMaxBytes);
   }
 
   private onResponse(response: ResponseBody<typeof ApiKey.Fetch>): void {
@@ -1309,26 +1293,7 @@ interface RunResult {
 }
 
 function produceOptions(bootstrapServers: string, topic: string): PerfOptions {
-  return {
-    mode: 'produce',
-    client: 'ours',
-    bootstrapServers,
-    topic,
-    partitions: Scenario.partitions,
-    messageSizeBytes: Scenario.messageSizeBytes,
-    messages: messageCount,
-    durationS: null,
-    ratePerSecond: 0,
-    keyed: false,
-    acks: 1,
-    batchSizeBytes: PerfDefaults.batchSizeBytes,
-    lingerMs: PerfDefaults.lingerMs,
-    inFlightPerConnection: PerfDefaults.inFlightPerConnection,
-    connectionsPerBroker: PerfDefaults.connectionsPerBroker,
-    warmupS: 0,
-    fetchMaxBytes: PerfDefaults.fetchMaxBytes,
-    progressStream: null,
-  };
+  return quietPerfOptions({ mode: 'produce', bootstrapServers, topic, partitions: Scenario.partitions, messageSizeBytes: Scenario.messageSizeBytes, messages: messageCount });
 }
 
 /** Produces the messages with the load generator, then reads the layout and the offsets. */

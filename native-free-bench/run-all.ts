@@ -19,7 +19,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PerfDefaults, type PerfOptions } from '../src/perf/options.js';
+import { PerfDefaults, quietPerfOptions, type PerfOptions } from '../src/perf/options.js';
 import { runPerf, type LatencyReport, type PerfResult } from '../src/perf/run-perf.js';
 import { recordSizeBytes } from '../src/protocol/records/batch-builder.js';
 import { RECORDS_OFFSET } from '../src/protocol/records/layout.js';
@@ -68,24 +68,7 @@ const raw: Record<string, unknown> = {};
 const notes: string[] = [];
 
 function perfOptions(overrides: Partial<PerfOptions> & Pick<PerfOptions, 'mode' | 'bootstrapServers' | 'topic'>): PerfOptions {
-  return {
-    client: 'ours',
-    partitions: 1,
-    messageSizeBytes: smallBytes,
-    messages: null,
-    durationS: null,
-    ratePerSecond: 0,
-    keyed: false,
-    acks: 1,
-    batchSizeBytes: PerfDefaults.batchSizeBytes,
-    lingerMs: PerfDefaults.lingerMs,
-    inFlightPerConnection: PerfDefaults.inFlightPerConnection,
-    connectionsPerBroker: PerfDefaults.connectionsPerBroker,
-    warmupS: 0,
-    fetchMaxBytes: PerfDefaults.fetchMaxBytes,
-    progressStream: null,
-    ...overrides,
-  };
+  return quietPerfOptions({ messageSizeBytes: smallBytes, ...overrides });
 }
 
 async function repeat<T>(label: string, body: (run: number) => Promise<T>): Promise<T[]> {

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { PerfDefaults, type PerfOptions } from '../src/perf/options.js';
+import { quietPerfOptions, type PerfOptions } from '../src/perf/options.js';
 import { runPerf } from '../src/perf/run-perf.js';
 import { machineNote, printTable } from './bench-util.js';
 import { startBrokerProcess } from './broker-process.js';
@@ -31,26 +31,7 @@ function rssMiB(pid: number): number {
 }
 
 function options(bootstrapServers: string, topic: string, partitions: number, connectionsPerBroker: number): PerfOptions {
-  return {
-    mode: 'produce',
-    client: 'ours',
-    bootstrapServers,
-    topic,
-    partitions,
-    messageSizeBytes: 100,
-    messages: null,
-    durationS: seconds,
-    ratePerSecond: rate,
-    keyed: true,
-    acks: 1,
-    batchSizeBytes: PerfDefaults.batchSizeBytes,
-    lingerMs: 0,
-    inFlightPerConnection: PerfDefaults.inFlightPerConnection,
-    connectionsPerBroker,
-    warmupS: 1,
-    fetchMaxBytes: PerfDefaults.fetchMaxBytes,
-    progressStream: null,
-  };
+  return quietPerfOptions({ mode: 'produce', bootstrapServers, topic, partitions, durationS: seconds, ratePerSecond: rate, keyed: true, connectionsPerBroker, warmupS: 1 });
 }
 
 interface Point {

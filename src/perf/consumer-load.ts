@@ -20,7 +20,7 @@ import {
 import { Attribute, Compression, RECORDS_OFFSET } from '../protocol/records/layout.js';
 import { readVarint, readVarlong, type Cursor } from '../protocol/records/varint.js';
 import { ApiKey } from '../protocol/schema/index.js';
-import type { ResponseBody } from '../protocol/codec/index.js';
+import type { RequestInput, ResponseBody } from '../protocol/codec/index.js';
 import type { Clock } from '../runtime/clock.js';
 import type { LatencyHistogram } from './histogram.js';
 import { PerfLimits } from './options.js';
@@ -46,6 +46,30 @@ export interface ConsumerLoadOptions {
   readonly measureFromSendTimeMs: number;
   /** e2e: `receive time - time handed to the client`, for values that carry it. */
   readonly endToEndFromAppend?: LatencyHistogram | null;
+}
+
+/**
+ * The load generator's Fetch: long-polled (`PerfLimits.fetchMaxWaitMs`, min_bytes 1), no fetch
+ * session, read uncommitted, `fetchMaxBytes` per request and per partition.
+ */
+export function perfFetchRequest(topic: string, partitions: ReadonlyArray<{ partition: number; fetchOffset: number }>, fetchMaxBytes: number): RequestInput<typeof ApiKey.Fetch> {
+  return {
+    replicaId: -1,
+    maxWaitMs: PerfLimits.fetchMaxWaitMs,
+    minBytes: 1,
+    maxBytes: fetchMaxBytes,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        partitions: partitions.map(({ partition, fetchOffset }) => ({ partition, currentLeaderEpoch: -1, fetchOffset: BigInt(fetchOffset), logStartOffset: -1n, partitionMaxBytes: fetchMaxBytes })),
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  };
 }
 
 export interface ConsumerLoadResult {
@@ -168,30 +192,7 @@ export class ConsumerLoad extends ConsumerProgress {
   }
 
   private fetchRequest(partitions: readonly number[]) {
-    const fetchMaxBytes = this.options.fetchMaxBytes;
-    return {
-      replicaId: -1,
-      maxWaitMs: PerfLimits.fetchMaxWaitMs,
-      minBytes: 1,
-      maxBytes: fetchMaxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: this.options.layout.topic,
-          partitions: partitions.map((partition) => ({
-            partition,
-            currentLeaderEpoch: -1,
-            fetchOffset: BigInt(this.positions[partition]!),
-            logStartOffset: -1n,
-            partitionMaxBytes: fetchMaxBytes,
-          })),
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    };
+    return perfFetchRequest(this.options.layout.topic, partitions.map((partition) => ({ partition, fetchOffset: this.positions[partition]! })), this.options.fetchMaxBytes);
   }
 
   private onFetchResponse(response: ResponseBody<typeof ApiKey.Fetch>): void {

@@ -54,6 +54,31 @@ export const PerfDefaults = {
   fetchMaxBytes: 8 * 1024 * 1024,
 } as const;
 
+/**
+ * Options for a run started from code (benches): the CLI's defaults, no progress lines, a
+ * produce bounded by `messages` unless told otherwise; `overrides` name the rest.
+ */
+export function quietPerfOptions(overrides: Partial<PerfOptions> & Pick<PerfOptions, 'mode' | 'bootstrapServers' | 'topic'>): PerfOptions {
+  return {
+    client: 'ours',
+    partitions: 1,
+    messageSizeBytes: PerfDefaults.messageSizeBytes,
+    messages: null,
+    durationS: null,
+    ratePerSecond: PerfDefaults.ratePerSecond,
+    keyed: false,
+    acks: PerfDefaults.acks,
+    batchSizeBytes: PerfDefaults.batchSizeBytes,
+    lingerMs: PerfDefaults.lingerMs,
+    inFlightPerConnection: PerfDefaults.inFlightPerConnection,
+    connectionsPerBroker: PerfDefaults.connectionsPerBroker,
+    warmupS: PerfDefaults.warmupS,
+    fetchMaxBytes: PerfDefaults.fetchMaxBytes,
+    progressStream: null,
+    ...overrides,
+  };
+}
+
 export const PerfLimits = {
   maxMessageSizeBytes: 1024 * 1024,
   maxBatchSizeBytes: 1024 * 1024,

@@ -230,7 +230,7 @@ export class BrokerNode {
     const results: ProducePartitionResult[] = [];
     const durable: Array<Promise<void>> = [];
     // A request for several partitions goes through the journal (one fsync instead of one per
-    // partition); a single-partition request fsyncs its own log and writes nothing twice.
+    // partition); a single-partition request fsyncs its own log and skips the journal.
     const journaled = this.journal !== null && (this.options.journal === 'always' || request.partitions.length > 1);
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
