@@ -96,4 +96,17 @@ export class MetadataImage {
     }
     return counts;
   }
+
+  /** Records that rebuild this image from empty, in an order `apply` accepts (for snapshots). */
+  toRecords(): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    if (this.clusterId !== null) records.push({ type: 'cluster', clusterId: this.clusterId });
+    for (const topic of this.topicsByName.values()) {
+      records.push({ type: 'topic', name: topic.name, topicId: topic.topicId, configs: { ...topic.configs } });
+      for (const partition of topic.partitions) {
+        records.push({ type: 'partition', topic: topic.name, partition: partition.partition, replicas: [...partition.replicas], isr: [...partition.isr], leader: partition.leader, leaderEpoch: partition.leaderEpoch });
+      }
+    }
+    return records;
+  }
 }

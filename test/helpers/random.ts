@@ -1,21 +1,2 @@
-/** A small seeded PRNG (mulberry32) so randomized tests replay from their seed. */
-export class SeededRandom {
-  private state: number;
-
-  constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** Integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-}
+/** The seeded PRNG lives in src/runtime/random.ts; tests import it from here as before. */
+export { SeededRandom } from '../../src/runtime/random.js';
