@@ -10,6 +10,7 @@ import {
   encodeResponse,
   isSupported,
 } from '../../../src/protocol/codec/index.js';
+import { assertReencodes } from '../golden/captured-frame.js';
 import { apiVersionsV0Request, apiVersionsV3Response, metadataV0Request } from '../golden/hand-derived.js';
 import * as kafkajs from '../golden/kafkajs-frames.js';
 import * as platformatic from '../golden/platformatic-frames.js';
@@ -23,16 +24,6 @@ function decodeRequestFrame(frame: Buffer): {
   assert.ok(isSupported(header.apiKey, header.apiVersion));
   const body = decodeRequestBody(header.apiKey, header.apiVersion, frame, header.headerSizeBytes);
   return { header, body };
-}
-
-/** Re-encodes a decoded request and checks it reproduces the frame byte for byte. */
-function assertReencodes(frame: Buffer): void {
-  const { header, body } = decodeRequestFrame(frame);
-  const encoded = concatChunks(
-    encodeRequest(header.apiKey, header.apiVersion, header.correlationId, header.clientId, body),
-  );
-  assert.equal(encoded.readInt32BE(0), frame.length);
-  assert.equal(encoded.subarray(4).toString('hex'), frame.toString('hex'));
 }
 
 test('hand-derived: ApiVersions v0 request', () => {

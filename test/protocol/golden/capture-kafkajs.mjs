@@ -1,91 +1,28 @@
 // Captures the raw request frames kafkajs 2.2.4 sends, for the golden-byte tests.
-// Not run by `npm test`. Usage: node test/protocol/golden/capture-kafkajs.mjs
+// Not run by `npm test`. Usage: npm run build && node test/protocol/golden/capture-kafkajs.mjs
 // Writes test/protocol/golden/kafkajs-frames.ts.
 //
-// A fake broker on 127.0.0.1 (ephemeral port) answers ApiVersions (v2 layout), Metadata (v6:
-// itself as node 0, leader of topic "golden" with 1 partition) and Produce (v7) with
-// hand-written bytes; every request frame is recorded.
-import net from 'node:net';
+// kafkajs runs three real flows against the fake broker of fake-broker.mjs, which answers with
+// our codec: a producer, a consumer in group "golden-group" (join, sync, fetch, commit, leave)
+// and a transactional producer (init producer id, send, send offsets, commit). The first
+// request of each API in each flow is recorded.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { framesModule, startFakeBroker } from './fake-broker.mjs';
 
 const topic = 'golden';
+const groupId = 'golden-group';
+const transactionalId = 'golden-txn';
 const clientId = 'golden-kafkajs';
 const outputPath = fileURLToPath(new URL('./kafkajs-frames.ts', import.meta.url));
 
-// --- tiny big-endian byte builder, used only for hand-written responses ---
-const int8 = (value) => Buffer.from([value & 0xff]);
-const int16 = (value) => { const b = Buffer.alloc(2); b.writeInt16BE(value); return b; };
-const int32 = (value) => { const b = Buffer.alloc(4); b.writeInt32BE(value); return b; };
-const int64 = (value) => { const b = Buffer.alloc(8); b.writeBigInt64BE(value); return b; };
-const string = (value) => value === null ? int16(-1) : Buffer.concat([int16(Buffer.byteLength(value)), Buffer.from(value)]);
-const array = (items) => Buffer.concat([int32(items.length), ...items]);
+/** phase -> apiKey -> { apiVersion, hex } (the first frame of that API in that phase) */
+const captured = new Map();
+let phase = 'producer';
 
-// The ranges we advertise (KAFKA-CLIENTS.md), as [apiKey, min, max].
-const advertised = [
-  [0, 3, 7], [1, 4, 11], [2, 1, 3], [3, 0, 8], [8, 2, 7], [9, 1, 5], [10, 0, 2], [11, 0, 5],
-  [12, 0, 3], [13, 0, 3], [14, 0, 3], [15, 0, 4], [16, 0, 2], [17, 0, 1], [18, 0, 3], [19, 0, 4],
-  [20, 0, 3], [21, 0, 1], [22, 0, 1], [24, 0, 1], [25, 0, 1], [26, 0, 1], [28, 0, 2], [32, 0, 2],
-  [33, 0, 1], [36, 0, 1], [37, 0, 1], [42, 0, 1], [47, 0, 0],
-];
-
-function apiVersionsV2Body() {
-  // error_code, [api_key min max], throttle_time_ms
-  return Buffer.concat([int16(0), array(advertised.map(([k, min, max]) => Buffer.concat([int16(k), int16(min), int16(max)]))), int32(0)]);
-}
-
-function metadataV6Body(port) {
-  const broker = Buffer.concat([int32(0), string('127.0.0.1'), int32(port), string(null)]);
-  const partition = Buffer.concat([int16(0), int32(0), int32(0), array([int32(0)]), array([int32(0)]), array([])]);
-  const topicMetadata = Buffer.concat([int16(0), string(topic), int8(0), array([partition])]);
-  return Buffer.concat([int32(0), array([broker]), string('golden-cluster'), int32(0), array([topicMetadata])]);
-}
-
-function produceV7Body() {
-  const partition = Buffer.concat([int32(0), int16(0), int64(0n), int64(-1n), int64(0n)]);
-  return Buffer.concat([array([Buffer.concat([string(topic), array([partition])])]), int32(0)]);
-}
-
-const captured = new Map(); // apiKey -> { version, hex }
-
-function respond(socket, correlationId, body) {
-  const frame = Buffer.concat([int32(correlationId), body]);
-  socket.write(Buffer.concat([int32(frame.length), frame]));
-}
-
-function handleFrame(socket, frame, port) {
-  const apiKey = frame.readInt16BE(0);
-  const apiVersion = frame.readInt16BE(2);
-  const correlationId = frame.readInt32BE(4);
-  if (!captured.has(apiKey)) captured.set(apiKey, { apiVersion, hex: frame.toString('hex') });
-  if (apiKey === 18) respond(socket, correlationId, apiVersionsV2Body());
-  else if (apiKey === 3) respond(socket, correlationId, metadataV6Body(port));
-  else if (apiKey === 0) respond(socket, correlationId, produceV7Body());
-  else console.error(`unexpected api key ${apiKey} v${apiVersion}`);
-}
-
-const sockets = new Set();
-const server = net.createServer((socket) => {
-  sockets.add(socket);
-  let pending = Buffer.alloc(0);
-  socket.on('data', (data) => {
-    pending = Buffer.concat([pending, data]);
-    while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
-      const size = pending.readInt32BE(0);
-      handleFrame(socket, pending.subarray(4, 4 + size), server.address().port);
-      pending = pending.subarray(4 + size);
-    }
-  });
-  socket.on('close', () => sockets.delete(socket));
-  socket.on('error', () => {});
-});
-
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const port = server.address().port;
-const kafka = new Kafka({ clientId, brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-const producer = kafka.producer({ allowAutoTopicCreation: false });
-try {
+async function producerFlow(kafka) {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   await producer.send({
     topic,
@@ -96,28 +33,87 @@ try {
       { key: 'key-2', value: 'value-2' },
     ],
   });
-} finally {
   await producer.disconnect();
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => server.close(resolve));
 }
 
-const names = { 18: 'apiVersionsV2', 3: 'metadataV6', 0: 'produceV7' };
-const lines = [
+async function consumerFlow(kafka) {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 25000, rebalanceTimeout: 40000, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const twoMessages = new Promise((resolve) => {
+    const seen = [];
+    consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        seen.push(message);
+        if (seen.length === 2) resolve();
+      },
+    });
+  });
+  await twoMessages;
+  await consumer.commitOffsets([{ topic, partition: 0, offset: '2' }]);
+  await consumer.disconnect();
+}
+
+async function transactionFlow(kafka) {
+  // kafkajs refuses an idempotent producer without retries; none happen against the fake broker.
+  const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 45000, retry: { retries: 1 } });
+  // connect() gets a producer id for idempotence alone; transaction() asks again with the id.
+  phase = 'idempotent';
+  await producer.connect();
+  phase = 'transaction';
+  const transaction = await producer.transaction();
+  await transaction.send({ topic, acks: -1, timeout: 30000, messages: [{ key: 'txn-key', value: 'txn-value' }] });
+  await transaction.sendOffsets({ consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: 0, offset: '2' }] }] });
+  await transaction.commit();
+  await producer.disconnect();
+}
+
+const broker = await startFakeBroker(topic, (header, frame) => {
+  const frames = captured.get(phase) ?? new Map();
+  captured.set(phase, frames);
+  if (!frames.has(header.apiKey)) frames.set(header.apiKey, { apiVersion: header.apiVersion, hex: frame.toString('hex') });
+});
+const kafka = new Kafka({ clientId, brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+try {
+  await producerFlow(kafka);
+  phase = 'consumer';
+  await consumerFlow(kafka);
+  await transactionFlow(kafka);
+} finally {
+  await broker.close();
+}
+
+// [phase, api key, name prefix]; the name ends in V<version>.
+const wanted = [
+  ['producer', 18, 'apiVersions'],
+  ['producer', 3, 'metadata'],
+  ['producer', 0, 'produce'],
+  ['consumer', 10, 'findCoordinator'],
+  ['consumer', 11, 'joinGroup'],
+  ['consumer', 14, 'syncGroup'],
+  ['consumer', 9, 'offsetFetch'],
+  ['consumer', 2, 'listOffsets'],
+  ['consumer', 1, 'fetch'],
+  ['consumer', 8, 'offsetCommit'],
+  ['consumer', 13, 'leaveGroup'],
+  ['idempotent', 22, 'idempotentInitProducerId'],
+  ['transaction', 10, 'transactionFindCoordinator'],
+  ['transaction', 22, 'initProducerId'],
+  ['transaction', 24, 'addPartitionsToTxn'],
+  ['transaction', 0, 'transactionalProduce'],
+  ['transaction', 25, 'addOffsetsToTxn'],
+  ['transaction', 28, 'txnOffsetCommit'],
+  ['transaction', 26, 'endTxn'],
+];
+const frames = wanted.map(([flow, apiKey, prefix]) => {
+  const frame = captured.get(flow)?.get(apiKey);
+  if (frame === undefined) throw new Error(`kafkajs sent no request with api key ${apiKey} in the ${flow} flow`);
+  return { name: `${prefix}V${frame.apiVersion}`, apiKey, ...frame };
+});
+const header = [
   '// Generated by capture-kafkajs.mjs: raw request frames (after the 4-byte size prefix)',
   `// sent by kafkajs 2.2.4 (clientId "${clientId}") to a fake broker. Do not edit.`,
-  '',
-  'export const kafkajsClientId = ' + JSON.stringify(clientId) + ';',
-  '',
 ];
-for (const [apiKey, name] of Object.entries(names)) {
-  const frame = captured.get(Number(apiKey));
-  if (frame === undefined) throw new Error(`kafkajs sent no request with api key ${apiKey}`);
-  lines.push(`/** api key ${apiKey}, version ${frame.apiVersion}. */`);
-  lines.push(`export const ${name} =`);
-  const chunks = frame.hex.match(/.{1,96}/g);
-  lines.push(chunks.map((chunk) => `  '${chunk}'`).join(' +\n') + ';');
-  lines.push('');
-}
-writeFileSync(outputPath, lines.join('\n'));
-console.log(`wrote ${outputPath}: ${[...captured].map(([k, v]) => `${k}v${v.apiVersion}`).join(', ')}`);
+writeFileSync(outputPath, framesModule(header, 'kafkajsClientId', clientId, frames));
+console.log(`wrote ${outputPath}: ${frames.map((frame) => frame.name).join(', ')}`);
