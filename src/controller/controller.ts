@@ -1,19 +1,17 @@
 /**
- * The controller: validates admin requests against the metadata image, turns them into
- * metadata records, makes them durable in the metadata log, applies them, and reports what
- * changed so the broker can tell the nodes. Operations run one at a time.
- *
- * Until the Raft quorum lands, the controller runs on the front-end thread with a single-voter
- * log; its inputs and outputs (records) are already the ones Raft will replicate.
+ * The controller: validates admin requests against the metadata image and turns them into
+ * metadata records. Deciding is pure (image + request + injected Random -> results + records);
+ * committing the records is the MetadataWriter's job (the single-voter metadata log today, the
+ * Raft quorum next), and an operation's results are answered only once its records are
+ * committed and applied. Operations run one at a time, so each one sees every earlier change.
  */
-import { randomBytes } from 'node:crypto';
 import type { BrokerSettings } from '../config/broker-config.js';
 import { checkTopicConfig } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import type { MetadataImage } from '../metadata/image.js';
-import type { MetadataLog } from '../metadata/metadata-log.js';
 import type { MetadataRecord, PartitionRecord } from '../metadata/records.js';
+import { randomUuidText, type Random } from '../runtime/random.js';
 import { topicNameProblem } from './topic-names.js';
 
 export interface TopicRequest {
@@ -46,6 +44,14 @@ export interface MetadataChanges {
 
 type Outcome<R> = { results: R[]; changes: MetadataChanges };
 
+/**
+ * Commits records: durable (and replicated, once Raft lands), applied to the image, and told
+ * to the nodes, in order. Rejects when the records cannot be committed.
+ */
+export interface MetadataWriter {
+  commit(changes: MetadataChanges): Promise<void>;
+}
+
 /** max.message.bytes may not exceed what one ring message can carry. */
 const maxTopicMessageBytes = Limits.maxRingMessageBytes - 1024;
 
@@ -54,22 +60,18 @@ export class Controller {
 
   constructor(
     private readonly image: MetadataImage,
-    private readonly log: MetadataLog,
+    private readonly writer: MetadataWriter,
     private readonly nodeCount: number,
     private readonly broker: BrokerSettings,
-    /** Applies committed changes to the nodes; results are returned once it resolves. */
-    private readonly onChanges: (changes: MetadataChanges) => Promise<void>,
+    /** Topic and cluster ids come from here (a seeded Random in simulations). */
+    private readonly random: Random,
   ) {}
 
   /** Runs `operation` after every earlier one; commits its records and reports them. */
   private serialize<R>(operation: () => Outcome<R>, validateOnly: boolean): Promise<R[]> {
     const run = async () => {
       const { results, changes } = operation();
-      if (!validateOnly && changes.records.length > 0) {
-        await this.log.append(changes.records);
-        for (const record of changes.records) this.image.apply(record);
-        await this.onChanges(changes);
-      }
+      if (!validateOnly && changes.records.length > 0) await this.writer.commit(changes);
       return results;
     };
     const next = this.queue.then(run, run);
@@ -80,7 +82,7 @@ export class Controller {
   /** Gives the cluster an id the first time it starts. */
   ensureClusterId(clusterId: string | null): Promise<void> {
     if (this.image.clusterId !== null) return Promise.resolve();
-    const id = clusterId ?? randomBytes(16).toString('base64url');
+    const id = clusterId ?? randomUuidText(this.random);
     return this.serialize(() => ({ results: [], changes: { records: [{ type: 'cluster', clusterId: id }], removedTopics: [] } }), false).then(() => undefined);
   }
 
@@ -119,7 +121,7 @@ export class Controller {
     }
     const replicaLists = assignments.length > 0 ? this.checkAssignments(assignments) : this.spreadLeaders(numPartitions, leaderCounts);
     if (typeof replicaLists === 'string') return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, replicaLists);
-    records.push({ type: 'topic', name: topic.name, topicId: randomBytes(16).toString('base64url'), configs });
+    records.push({ type: 'topic', name: topic.name, topicId: randomUuidText(this.random), configs });
     replicaLists.forEach((replicas, partition) => records.push(partitionRecord(topic.name, partition, replicas)));
     return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length };
   }

@@ -2,6 +2,8 @@
  * Randomness, injected: pure cores (Raft election timeouts, id allocation) never call
  * Math.random or crypto directly, so a seeded simulation replays them exactly.
  */
+import { randomBytes, randomInt } from 'node:crypto';
+
 export interface Random {
   /** A float in [0, 1). */
   next(): number;
@@ -29,6 +31,19 @@ export class SeededRandom implements Random {
     return min + Math.floor(this.next() * (max - min + 1));
   }
 }
+
+/** Kafka's text form of a 16-byte uuid (22 base64url characters), drawn from `random`. */
+export function randomUuidText(random: Random): string {
+  const bytes = Buffer.alloc(16);
+  for (let index = 0; index < bytes.length; index++) bytes[index] = random.int(0, 255);
+  return bytes.toString('base64url');
+}
+
+/** The operating system's randomness: for ids that must not collide across runs. */
+export const cryptoRandom: Random = {
+  next: () => randomBytes(4).readUInt32BE(0) / 4294967296,
+  int: (min, max) => randomInt(min, max + 1),
+};
 
 /** The process's randomness, for production wiring only. */
 export const systemRandom: Random = {

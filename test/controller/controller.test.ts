@@ -4,6 +4,8 @@ import { defaultBrokerSettings } from '../../src/config/broker-config.js';
 import { Controller, type MetadataChanges } from '../../src/controller/controller.js';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { MetadataLog } from '../../src/metadata/metadata-log.js';
+import { SingleVoterMetadataWriter } from '../../src/metadata/single-voter-writer.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
@@ -12,9 +14,10 @@ function setup(nodes = 3) {
   const image = new MetadataImage();
   const log = MetadataLog.open(temporaryDirectory(), new ManualClock(), image);
   const changes: MetadataChanges[] = [];
-  const controller = new Controller(image, log, nodes, { ...defaultBrokerSettings(), 'num.partitions': 2 }, async (change) => {
+  const writer = new SingleVoterMetadataWriter(log, image, async (change) => {
     changes.push(change);
   });
+  const controller = new Controller(image, writer, nodes, { ...defaultBrokerSettings(), 'num.partitions': 2 }, new SeededRandom(7));
   return { image, log, controller, changes };
 }
 
@@ -75,4 +78,18 @@ test('validateOnly changes nothing', async () => {
   assert.equal(image.topic('maybe'), undefined);
   assert.equal(changes.length, 0);
   await log.close();
+});
+
+test('ids come from the injected Random: the same seed gives the same cluster and topic ids', async () => {
+  const first = setup();
+  const second = setup();
+  for (const { controller } of [first, second]) {
+    await controller.ensureClusterId(null);
+    await controller.createTopics([{ name: 'seeded', numPartitions: 1, replicationFactor: 1 }]);
+  }
+  assert.equal(first.image.clusterId, second.image.clusterId);
+  assert.equal(first.image.topic('seeded')!.topicId, second.image.topic('seeded')!.topicId);
+  assert.match(first.image.topic('seeded')!.topicId, /^[A-Za-z0-9_-]{22}$/);
+  await first.log.close();
+  await second.log.close();
 });
