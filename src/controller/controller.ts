@@ -11,6 +11,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataRecord, PartitionRecord } from '../metadata/records.js';
+import { MetadataCommitError } from '../metadata/quorum-writer.js';
 import { randomUuidText, type Random } from '../runtime/random.js';
 import { topicNameProblem } from './topic-names.js';
 
@@ -68,10 +69,17 @@ export class Controller {
   ) {}
 
   /** Runs `operation` after every earlier one; commits its records and reports them. */
-  private serialize<R>(operation: () => Outcome<R>, validateOnly: boolean): Promise<R[]> {
+  private serialize<R extends OperationResult>(operation: () => Outcome<R>, validateOnly: boolean): Promise<R[]> {
     const run = async () => {
       const { results, changes } = operation();
-      if (!validateOnly && changes.records.length > 0) await this.writer.commit(changes);
+      if (validateOnly || changes.records.length === 0) return results;
+      try {
+        await this.writer.commit(changes);
+      } catch (error) {
+        if (!(error instanceof MetadataCommitError)) throw error;
+        // Nothing was committed: what would have succeeded fails with the (retriable) reason.
+        return results.map((result) => (result.errorCode === ErrorCode.NONE ? { ...result, errorCode: error.errorCode, errorMessage: error.message } : result));
+      }
       return results;
     };
     const next = this.queue.then(run, run);

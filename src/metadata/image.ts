@@ -109,4 +109,10 @@ export class MetadataImage {
     }
     return records;
   }
+
+  /** Empties the image (before a snapshot's records are applied). */
+  clear(): void {
+    this.clusterId = null;
+    this.topicsByName.clear();
+  }
 }

@@ -57,6 +57,11 @@ export interface RaftConfig {
    * 2 * electionTicks passed since start (so any candidacy it voted for before has ended).
    */
   rejoining?: boolean;
+  /**
+   * Campaign at the first tick instead of after an election timeout (one voter per cluster, so
+   * a fresh cluster has a leader in milliseconds; safety never depends on timeouts).
+   */
+  campaignAtStart?: boolean;
 }
 
 const DEFAULT_MAX_ENTRIES_PER_APPEND = 256;
@@ -122,6 +127,7 @@ export class RaftCore {
     this.appliedIndex = snapshotIndex;
     this.abstaining = config.rejoining === true;
     this.resetElectionTimer();
+    if (config.campaignAtStart === true) this.randomizedElectionTicks = 1;
   }
 
   get isLeader(): boolean {

@@ -27,4 +27,19 @@ export const Limits = {
   maxPartitionsPerTopic: 10_000,
   /** Kafka's limit on topic name length. */
   maxTopicNameLength: 249,
+  /** One Raft tick of the metadata quorum. */
+  raftTickMs: 10,
+  /**
+   * Election timeout in ticks (300-600 ms): short enough for a quick controller failover on one
+   * host, long enough that a GC pause or a busy core does not start elections.
+   */
+  raftElectionTicks: 30,
+  /** The leader's heartbeat interval in ticks (50 ms). */
+  raftHeartbeatTicks: 5,
+  /** A voter snapshots its metadata image and cuts its log back every this many entries. */
+  raftSnapshotIntervalEntries: 2000,
+  /** How long an admin change may wait for a controller and its commit before it fails (retriable). */
+  metadataCommitTimeoutMs: 5_000,
+  /** How long start-up waits for the metadata quorum to elect a leader and catch up. */
+  metadataStartTimeoutMs: 15_000,
 } as const;

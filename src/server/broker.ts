@@ -3,7 +3,7 @@
  * the metadata log and image, and the controller. `Broker.start` brings it all up in order;
  * `stop` takes it down cleanly (nodes flush and checkpoint).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -11,7 +11,12 @@ import { logConfigFor } from '../config/topic-config.js';
 import { Controller, type MetadataChanges, type TopicRequest } from '../controller/controller.js';
 import { MetadataImage } from '../metadata/image.js';
 import { MetadataLog } from '../metadata/metadata-log.js';
-import { SingleVoterMetadataWriter } from '../metadata/single-voter-writer.js';
+import { encodeQuorumSnapshot } from '../metadata/quorum-entry.js';
+import { MetadataQuorumObserver } from '../metadata/quorum-observer.js';
+import { QuorumMetadataWriter } from '../metadata/quorum-writer.js';
+import type { RaftSnapshot } from '../raft/types.js';
+import { RAFT_DIRECTORY } from '../storage/raft-storage.js';
+import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js';
 import type { MetadataRecord } from '../metadata/records.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { systemClock } from '../runtime/clock.js';
@@ -27,20 +32,20 @@ import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
 import { advertisedApiVersions, requestHandlers } from './handlers/index.js';
 import type { BrokerServices, ListenerAddress } from './services.js';
 
-/** The controller role sits with node 0 until the Raft quorum elects one. */
-const CONTROLLER_NODE_ID = 0;
+/** Where the single-voter metadata log of earlier versions lived, and where it goes once migrated. */
+const PRE_RAFT_METADATA_DIRECTORY = 'metadata';
+const MIGRATED_METADATA_DIRECTORY = 'metadata-pre-raft';
 
 export class Broker implements BrokerServices {
   readonly image = new MetadataImage();
   readonly settings: BrokerConfig['broker'];
   readonly logger: Logger;
-  readonly controllerId = CONTROLLER_NODE_ID;
+  readonly quorum = new MetadataQuorumObserver(this.image);
   readonly handlers = requestHandlers();
   readonly apiVersions = advertisedApiVersions(this.handlers);
   nodes: NodeHandle[] = [];
   listeners: ListenerAddress[] = [];
   controller!: Controller;
-  private metadataLog!: MetadataLog;
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private stopping: Promise<void> | null = null;
@@ -74,19 +79,25 @@ export class Broker implements BrokerServices {
       mark = now;
     };
     mkdirSync(this.config.dataDir, { recursive: true });
-    // Workers boot in parallel with the metadata log replay on this thread.
-    const topicConfigs = () => this.topicLogConfigs();
-    this.metadataLog = MetadataLog.open(join(this.config.dataDir, 'metadata'), systemClock, this.image);
+    const bootstrapSnapshot = this.preRaftMetadataSnapshot();
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
-    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, topicConfigs(), spawned[nodeId]));
-    const writer = new SingleVoterMetadataWriter(this.metadataLog, this.image, (changes) => this.applyChanges(changes));
+    const quorumSettings = this.quorumSettings(bootstrapSnapshot);
+    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, {}, spawned[nodeId], quorumSettings[nodeId]!));
+    const writer = new QuorumMetadataWriter(this.quorum, {
+      commitTimeoutMs: Limits.metadataCommitTimeoutMs,
+      propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
+      onCommitted: (changes) => this.applyChanges(changes),
+    });
     this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom);
-    await this.controller.ensureClusterId(this.config.clusterId);
-    phase('clusterIdMs');
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
+    if (bootstrapSnapshot !== null) this.finishMigration();
+    await this.waitForMetadata();
+    phase('metadataQuorumMs');
+    await this.controller.ensureClusterId(this.config.clusterId);
+    phase('clusterIdMs');
     await this.assignAllPartitions();
     phase('assignMs');
     this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
@@ -94,13 +105,8 @@ export class Broker implements BrokerServices {
     this.logger.debug('started', phases);
   }
 
-  private topicLogConfigs(): Record<string, LogConfig> {
-    const topicConfigs: Record<string, LogConfig> = {};
-    for (const topic of this.image.topics.values()) topicConfigs[topic.name] = logConfigFor(topic.configs, this.settings);
-    return topicConfigs;
-  }
 
-  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>, spawned: SpawnedNodeWorker | undefined): NodeHandle {
+  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>, spawned: SpawnedNodeWorker | undefined, quorum: QuorumSettings): NodeHandle {
     const node = new NodeHandle(
       {
         nodeId,
@@ -119,6 +125,7 @@ export class Broker implements BrokerServices {
         },
         journal: this.settings['log.journal'] as 'auto' | 'always' | 'off',
         logLevel: this.config.logLevel,
+        quorum,
       },
       this.logger.child(`node-${nodeId}`),
       spawned,
@@ -126,7 +133,108 @@ export class Broker implements BrokerServices {
     node.onDrained = () => {
       for (const connection of this.connections) connection.applyBackpressure();
     };
+    node.onQuorumEvent = (event) => this.handleQuorumEvent(event);
     return node;
+  }
+
+  /** The active controller: the metadata quorum's leader (-1 while there is none). */
+  get controllerId(): number {
+    return this.quorum.leaderId;
+  }
+
+  private handleQuorumEvent(event: QuorumEvent): void {
+    switch (event.type) {
+      case 'raft':
+        // Node-to-node traffic passes here, which is where network partitions are injected.
+        if (!this.isLinkBlocked(event.message.from, event.message.to)) this.nodes[event.message.to]?.sendQuorum({ type: 'raft', message: event.message });
+        break;
+      case 'metadataApplied':
+        this.quorum.entryApplied(event.index, event.term, event.data);
+        break;
+      case 'metadataSnapshot':
+        this.quorum.snapshotApplied(event.index, event.term, event.data);
+        break;
+      case 'quorumStatus':
+        this.quorum.status(event);
+        break;
+      case 'proposeAccepted':
+        this.quorum.proposalAccepted(event.operationId, event.index);
+        break;
+      case 'proposeRejected':
+        this.quorum.proposalRejected(event.operationId);
+        break;
+      case 'quorumFailed':
+        this.logger.error('a node left the metadata quorum: its metadata storage failed', { node: event.nodeId, error: event.error });
+        this.quorum.forget(event.nodeId);
+        break;
+    }
+  }
+
+  /** Whether node-to-node messages from `from` to `to` are dropped (fault injection). */
+  isLinkBlocked(_from: number, _to: number): boolean {
+    return false;
+  }
+
+  /** Every node is a voter; node 0 campaigns at once so a cluster has a controller in milliseconds. */
+  private quorumSettings(bootstrapSnapshot: RaftSnapshot | null): QuorumSettings[] {
+    const voters = Array.from({ length: this.config.nodes }, (_, nodeId) => nodeId);
+    const rejoiningNodes = bootstrapSnapshot === null ? nodesThatLostMetadata(this.config.dataDir, this.config.nodes) : [];
+    return voters.map((nodeId) => {
+      const rejoining = rejoiningNodes.includes(nodeId);
+      if (rejoining) this.logger.warn('node has no metadata dir while others do: it rejoins the quorum and votes once caught up', { node: nodeId });
+      return {
+        voters,
+        tickMs: Limits.raftTickMs,
+        electionTicks: Limits.raftElectionTicks,
+        heartbeatTicks: Limits.raftHeartbeatTicks,
+        snapshotIntervalEntries: Limits.raftSnapshotIntervalEntries,
+        campaignAtStart: nodeId === 0,
+        rejoining,
+        bootstrapSnapshot,
+      };
+    });
+  }
+
+  /**
+   * A data dir written before the Raft quorum holds a single-voter metadata log: its records
+   * become the first state of every voter (a snapshot at index 1), then it is moved aside.
+   */
+  private preRaftMetadataSnapshot(): RaftSnapshot | null {
+    const directory = join(this.config.dataDir, PRE_RAFT_METADATA_DIRECTORY);
+    if (!existsSync(directory)) return null;
+    const image = new MetadataImage();
+    const log = MetadataLog.open(directory, systemClock, image);
+    void log.close();
+    this.logger.info('migrating the single-voter metadata log into the Raft quorum', { topics: image.topics.size });
+    return { index: 1, term: 0, data: encodeQuorumSnapshot({ appliedIndex: 1, records: image.toRecords() }) };
+  }
+
+  private finishMigration(): void {
+    const from = join(this.config.dataDir, PRE_RAFT_METADATA_DIRECTORY);
+    const to = join(this.config.dataDir, MIGRATED_METADATA_DIRECTORY);
+    renameSync(from, to);
+    this.logger.info('single-voter metadata log migrated; the old log is kept', { path: to });
+  }
+
+  /** Start-up waits until a controller is elected and this thread applied all it committed before. */
+  private waitForMetadata(): Promise<void> {
+    const caughtUp = () => {
+      const leader = this.quorum.nodeView(this.quorum.leaderId);
+      return leader !== undefined && this.quorum.appliedTerm === leader.term;
+    };
+    if (caughtUp()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`the metadata quorum elected no controller within ${Limits.metadataStartTimeoutMs} ms`));
+      }, Limits.metadataStartTimeoutMs);
+      const stop = this.quorum.watch(() => {
+        if (!caughtUp()) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      });
+    });
   }
 
   /** At start: every node learns the partitions it leads and drops logs of deleted topics. */
@@ -247,6 +355,18 @@ export class Broker implements BrokerServices {
     this.connections.clear();
     await closed;
     await Promise.all(this.nodes.map((node) => node.stop(Limits.shutdownTimeoutMs - 500)));
-    if (this.metadataLog !== undefined) await this.metadataLog.close();
   }
+}
+
+/** Nodes whose metadata dir is empty while another node's is not: they lost it and rejoin. */
+export function nodesThatLostMetadata(dataDir: string, nodeCount: number): number[] {
+  const hasState = Array.from({ length: nodeCount }, (_, nodeId) => hasRaftState(join(dataDir, `node-${nodeId}`, RAFT_DIRECTORY)));
+  if (!hasState.some((state) => state)) return [];
+  return hasState.flatMap((state, nodeId) => (state ? [] : [nodeId]));
+}
+
+/** Whether a node's metadata dir holds anything a voter wrote. */
+function hasRaftState(directory: string): boolean {
+  if (!existsSync(directory)) return false;
+  return readdirSync(directory).some((name) => name === 'quorum-state' || name.endsWith('.snapshot') || (name === 'raft.log' && statSync(join(directory, name)).size > 0));
 }

@@ -26,6 +26,7 @@ import {
   type ProduceRequest,
 } from './node-protocol.js';
 import type { NodeWorkerCommand, NodeWorkerInit, NodeWorkerMessage } from './node-worker.js';
+import { isQuorumEvent, type QuorumCommand, type QuorumEvent } from './quorum-protocol.js';
 
 type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
 
@@ -54,6 +55,8 @@ export class NodeHandle {
   private readonly exitPromise: Promise<number>;
   /** Called whenever the backlog empties, so the front end can resume reading sockets. */
   onDrained: () => void = () => {};
+  /** Messages of the node's metadata quorum member (Raft traffic, applied entries, status). */
+  onQuorumEvent: (event: QuorumEvent) => void = () => {};
 
   /**
    * Takes over a worker spawned earlier (`spawnNodeWorker`, so it could load its code while the
@@ -79,6 +82,9 @@ export class NodeHandle {
       this.worker.once('error', reject);
       this.worker.once('exit', (code) => reject(new Error(`node ${this.nodeId} exited with code ${code} before it was ready`)));
     });
+    this.worker.on('message', (message: NodeWorkerMessage) => {
+      if (isQuorumEvent(message)) this.onQuorumEvent(message);
+    });
     this.exitPromise = new Promise((resolve) => this.worker.once('exit', resolve));
     // A node that dies (a bug, or a fatal storage error) must fail its requests, not strand them.
     void this.exitPromise.then((code) => {
@@ -102,6 +108,12 @@ export class NodeHandle {
 
   ready(): Promise<Extract<NodeWorkerMessage, { type: 'ready' }>> {
     return this.readyPromise;
+  }
+
+  /** Hands the node's quorum member a Raft message or a proposal (dropped once the worker is gone). */
+  sendQuorum(command: QuorumCommand): void {
+    if (this.exited || this.stopped) return;
+    this.worker.postMessage(command);
   }
 
   get isBackedUp(): boolean {

@@ -6,19 +6,27 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
+import { cryptoRandom } from '../runtime/random.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+import { MetadataQuorumMember } from './metadata-quorum.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
+import type { QuorumCommand, QuorumEvent, QuorumSettings } from './quorum-protocol.js';
 
-export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & { logLevel: LogLevel };
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & {
+  logLevel: LogLevel;
+  /** The node's seat in the metadata quorum (null: the node is not a voter). */
+  quorum?: QuorumSettings | null;
+};
 
 /** The configuration a worker gets after it is spawned (the rings came with the spawn). */
 export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing'>;
 
-export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit };
+export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit } | QuorumCommand;
 
 export type NodeWorkerMessage =
   | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
-  | { type: 'stopped'; nodeId: number };
+  | { type: 'stopped'; nodeId: number }
+  | QuorumEvent;
 
 /** The worker loads its code as soon as it is spawned, then waits here for its configuration. */
 function nextInit(): Promise<NodeWorkerInit> {
@@ -39,6 +47,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const node = new BrokerNode({ ...data, clock: systemClock, logger });
   await node.recoverFromJournal();
+  const quorum = startQuorumMember(data, logger);
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
   let ticking = false;
   const ticker = setInterval(() => {
@@ -62,8 +71,19 @@ async function main(): Promise<void> {
   parentPort!.postMessage(ready);
   await node.serve();
   clearInterval(ticker);
+  quorum?.close();
   const stopped: NodeWorkerMessage = { type: 'stopped', nodeId: node.nodeId };
   parentPort!.postMessage(stopped);
+}
+
+function startQuorumMember(data: NodeWorkerData, logger: Logger): MetadataQuorumMember | null {
+  if (data.quorum === undefined || data.quorum === null) return null;
+  const post = (event: QuorumEvent) => parentPort!.postMessage(event);
+  const member = new MetadataQuorumMember(data.nodeId, data.dataDir, data.quorum, post, logger, cryptoRandom);
+  parentPort!.on('message', (command: NodeWorkerCommand) => {
+    if (command.type === 'raft' || command.type === 'propose') member.handle(command);
+  });
+  return member;
 }
 
 main().catch((error: unknown) => {

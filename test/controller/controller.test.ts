@@ -4,7 +4,7 @@ import { defaultBrokerSettings } from '../../src/config/broker-config.js';
 import { Controller, type MetadataChanges } from '../../src/controller/controller.js';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { MetadataLog } from '../../src/metadata/metadata-log.js';
-import { SingleVoterMetadataWriter } from '../../src/metadata/single-voter-writer.js';
+import { SingleVoterMetadataWriter } from './single-voter-writer.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ManualClock } from '../../src/runtime/clock.js';

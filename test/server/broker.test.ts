@@ -305,7 +305,8 @@ test('topics and data survive a restart on the same data dir', async () => {
       connection.close();
     }
     await first.stop();
-    assert.ok(existsSync(join(dataDir, 'metadata')));
+    // The metadata log lives with every voter, in its node's data dir.
+    for (const node of [0, 1]) assert.ok(existsSync(join(dataDir, `node-${node}`, '__cluster_metadata-0', 'raft.log')));
     const second = await startBroker({ nodes: 2, dataDir, logLevel: 'silent' });
     try {
       for (const partition of [0, 1]) {

@@ -1,11 +1,10 @@
 /**
- * The MetadataWriter of a single-voter metadata log (the controller on the front-end thread,
- * until the Raft quorum replaces it): a change is committed once its batch is fsynced in the
- * metadata log; then it is applied to the image and handed to the nodes.
+ * A MetadataWriter over a single-voter metadata log, for controller tests: a change is
+ * committed once its batch is fsynced, then applied to the image and handed on.
  */
-import type { MetadataChanges, MetadataWriter } from '../controller/controller.js';
-import type { MetadataImage } from './image.js';
-import type { MetadataLog } from './metadata-log.js';
+import type { MetadataChanges, MetadataWriter } from '../../src/controller/controller.js';
+import type { MetadataImage } from '../../src/metadata/image.js';
+import type { MetadataLog } from '../../src/metadata/metadata-log.js';
 
 export class SingleVoterMetadataWriter implements MetadataWriter {
   constructor(

@@ -1,0 +1,133 @@
+/**
+ * The front thread's view of the metadata quorum: it follows the committed log as an observer
+ * (every node reports each entry it applies, in order; the first report of the next index is
+ * applied to the front's image, later copies are ignored) and keeps each node's last Raft
+ * status, from which the active controller (the leader of the highest term) is read.
+ */
+import type { RaftRole } from '../raft/types.js';
+import type { QuorumStatus } from '../workers/quorum-protocol.js';
+import type { MetadataImage } from './image.js';
+import { decodeQuorumEntry, decodeQuorumSnapshot } from './quorum-entry.js';
+
+export interface QuorumNodeView {
+  readonly nodeId: number;
+  readonly term: number;
+  readonly role: RaftRole;
+  readonly leaderId: number;
+  readonly commitIndex: number;
+  readonly abstaining: boolean;
+}
+
+export class MetadataQuorumObserver {
+  /** The last entry applied to the front's image. */
+  appliedIndex = 0;
+  appliedTerm = 0;
+  /** Entries up to here came in a snapshot: which operations they held is unknown. */
+  private snapshotIndex = 0;
+  private readonly statuses = new Map<number, QuorumNodeView>();
+  /** Operations a writer waits for (entries of other operations are not remembered). */
+  private readonly expectedOperations = new Set<string>();
+  private readonly appliedOperations = new Set<string>();
+  private readonly rejectedOperations = new Set<string>();
+  /** Where a leader put each proposal: operation id -> log index. */
+  private readonly acceptedOperations = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly image: MetadataImage) {}
+
+  entryApplied(index: number, term: number, data: Uint8Array): void {
+    if (index !== this.appliedIndex + 1) return;
+    const payload = decodeQuorumEntry(data);
+    for (const record of payload.records) this.image.apply(record);
+    this.appliedIndex = index;
+    this.appliedTerm = term;
+    if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.add(payload.operationId);
+    this.changed();
+  }
+
+  snapshotApplied(index: number, term: number, data: Uint8Array): void {
+    if (index <= this.appliedIndex) return;
+    this.image.clear();
+    for (const record of decodeQuorumSnapshot(data).records) this.image.apply(record);
+    this.appliedIndex = index;
+    this.appliedTerm = term;
+    this.snapshotIndex = index;
+    this.changed();
+  }
+
+  appliedBySnapshot(index: number): boolean {
+    return index <= this.snapshotIndex;
+  }
+
+  status(status: QuorumStatus): void {
+    this.statuses.set(status.nodeId, { nodeId: status.nodeId, term: status.term, role: status.role, leaderId: status.leaderId, commitIndex: status.commitIndex, abstaining: status.abstaining });
+    this.changed();
+  }
+
+  /** A node is gone (killed or stopped): its last status says nothing any more. */
+  forget(nodeId: number): void {
+    this.statuses.delete(nodeId);
+    this.changed();
+  }
+
+  proposalRejected(operationId: string): void {
+    if (!this.expectedOperations.has(operationId)) return;
+    this.rejectedOperations.add(operationId);
+    this.changed();
+  }
+
+  /** Whether the operation's entry was applied; forgets it (each is asked about once). */
+  takeApplied(operationId: string): boolean {
+    return this.appliedOperations.delete(operationId);
+  }
+
+  takeRejected(operationId: string): boolean {
+    return this.rejectedOperations.delete(operationId);
+  }
+
+  proposalAccepted(operationId: string, index: number): void {
+    if (!this.expectedOperations.has(operationId)) return;
+    this.acceptedOperations.set(operationId, index);
+    this.changed();
+  }
+
+  /** The log index a leader gave the proposal, once known. */
+  acceptedIndex(operationId: string): number | undefined {
+    return this.acceptedOperations.get(operationId);
+  }
+
+  expectOperation(operationId: string): void {
+    this.expectedOperations.add(operationId);
+  }
+
+  forgetOperation(operationId: string): void {
+    this.expectedOperations.delete(operationId);
+    this.acceptedOperations.delete(operationId);
+    this.rejectedOperations.delete(operationId);
+    this.appliedOperations.delete(operationId);
+  }
+
+  /** The leader of the highest term any live node reports, or -1. */
+  get leaderId(): number {
+    let best: QuorumNodeView | null = null;
+    for (const view of this.statuses.values()) if (view.role === 'leader' && (best === null || view.term > best.term)) best = view;
+    return best?.nodeId ?? -1;
+  }
+
+  nodeView(nodeId: number): QuorumNodeView | undefined {
+    return this.statuses.get(nodeId);
+  }
+
+  /** Calls `listener` after every change until it returns true. */
+  watch(listener: () => boolean): () => void {
+    const wrapped = () => {
+      if (listener()) this.listeners.delete(wrapped);
+    };
+    this.listeners.add(wrapped);
+    return () => this.listeners.delete(wrapped);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
