@@ -51,6 +51,8 @@ export const brokerSettings = {
   'log.cleaner.min.cleanable.ratio': { type: 'number', default: 0.5, min: 0, max: 1, description: 'dirty ratio that triggers compaction' },
   'log.flush.offset.checkpoint.interval.ms': { type: 'integer', default: 60_000, min: 1, description: 'how often recovery-point checkpoints are written' },
   'delete.topic.enable': { type: 'boolean', default: true, description: 'allow DeleteTopics' },
+  'broker.heartbeat.interval.ms': { type: 'integer', default: 500, min: 10, description: 'how often a node heartbeats to the controller (Kafka: 2000; nodes share one host, so silence means a stuck node, not a slow network)' },
+  'broker.session.timeout.ms': { type: 'integer', default: 3000, min: 100, description: 'a node silent this long is fenced (Kafka: 9000; long enough for a GC pause or a slow fsync, short enough to notice a hung node quickly)' },
   'offsets.topic.num.partitions': { type: 'integer', default: 6, min: 1, max: 1000, description: 'partitions of __consumer_offsets (fixed once the topic exists)' },
   'offsets.topic.segment.bytes': { type: 'integer', default: 100 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size of __consumer_offsets' },
   'offsets.retention.minutes': { type: 'integer', default: 7 * 24 * 60, min: 1, description: 'how long committed offsets of an empty group are kept' },

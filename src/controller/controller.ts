@@ -201,6 +201,18 @@ export class Controller {
     }, validateOnly);
   }
 
+  /** Fences or unfences nodes (from NodeLiveness); records only what changes. */
+  setNodesFenced(changes: ReadonlyArray<{ nodeId: number; fenced: boolean }>): Promise<OperationResult[]> {
+    return this.serialize(() => {
+      const records: MetadataRecord[] = [];
+      const results = changes.map(({ nodeId, fenced }): OperationResult => {
+        if (this.image.fencedNodes.has(nodeId) !== fenced) records.push({ type: 'nodeFence', nodeId, fenced });
+        return { name: String(nodeId), errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      return { results, changes: { records, removedTopics: [] } };
+    }, false);
+  }
+
   /** AlterConfigs (non-incremental): the given set replaces every override of the topic. */
   alterTopicConfigs(resources: ReadonlyArray<{ name: string; configs: ReadonlyArray<{ name: string; value: string | null }> }>, validateOnly = false): Promise<OperationResult[]> {
     return this.serialize(() => {

@@ -22,6 +22,7 @@ export interface TopicImage {
 export class MetadataImage {
   clusterId: string | null = null;
   private readonly topicsByName = new Map<string, TopicImage>();
+  private readonly fenced = new Set<number>();
   /** Records applied so far; the log offset of the next record. */
   appliedRecords = 0;
 
@@ -54,6 +55,10 @@ export class MetadataImage {
         break;
       case 'removeTopic':
         if (!this.topicsByName.delete(record.name)) throw new Error(`metadata: cannot remove unknown topic ${record.name}`);
+        break;
+      case 'nodeFence':
+        if (record.fenced) this.fenced.add(record.nodeId);
+        else this.fenced.delete(record.nodeId);
         break;
     }
     this.appliedRecords++;
@@ -97,6 +102,11 @@ export class MetadataImage {
     return counts;
   }
 
+  /** Nodes the controller fenced because they stopped heartbeating. */
+  get fencedNodes(): ReadonlySet<number> {
+    return this.fenced;
+  }
+
   /** Records that rebuild this image from empty, in an order `apply` accepts (for snapshots). */
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
@@ -107,6 +117,7 @@ export class MetadataImage {
         records.push({ type: 'partition', topic: topic.name, partition: partition.partition, replicas: [...partition.replicas], isr: [...partition.isr], leader: partition.leader, leaderEpoch: partition.leaderEpoch });
       }
     }
+    for (const nodeId of this.fenced) records.push({ type: 'nodeFence', nodeId, fenced: true });
     return records;
   }
 
@@ -114,5 +125,6 @@ export class MetadataImage {
   clear(): void {
     this.clusterId = null;
     this.topicsByName.clear();
+    this.fenced.clear();
   }
 }

@@ -39,4 +39,11 @@ export interface RemoveTopicRecord {
   name: string;
 }
 
-export type MetadataRecord = ClusterRecord | TopicRecord | PartitionRecord | TopicConfigRecord | RemoveTopicRecord;
+/** A node stopped (or resumed) heartbeating to the controller (KRaft's fencing). */
+export interface NodeFenceRecord {
+  type: 'nodeFence';
+  nodeId: number;
+  fenced: boolean;
+}
+
+export type MetadataRecord = ClusterRecord | TopicRecord | PartitionRecord | TopicConfigRecord | RemoveTopicRecord | NodeFenceRecord;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor } from '../config/topic-config.js';
 import { Controller, type MetadataChanges, type TopicRequest } from '../controller/controller.js';
+import { NodeLiveness } from '../controller/node-liveness.js';
 import { MetadataImage } from '../metadata/image.js';
 import { MetadataLog } from '../metadata/metadata-log.js';
 import { encodeQuorumSnapshot } from '../metadata/quorum-entry.js';
@@ -47,6 +48,9 @@ export class Broker implements BrokerServices {
   listeners: ListenerAddress[] = [];
   controller!: Controller;
   private readonly servers: Server[] = [];
+  private liveness: NodeLiveness | null = null;
+  private livenessTimer: NodeJS.Timeout | null = null;
+  private fencing = false;
   private readonly connections = new Set<Connection>();
   private stopping: Promise<void> | null = null;
 
@@ -100,6 +104,7 @@ export class Broker implements BrokerServices {
     phase('clusterIdMs');
     await this.assignAllPartitions();
     phase('assignMs');
+    this.startLivenessChecks();
     this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
     phase('listenMs');
     this.logger.debug('started', phases);
@@ -163,10 +168,36 @@ export class Broker implements BrokerServices {
       case 'proposeRejected':
         this.quorum.proposalRejected(event.operationId);
         break;
+      case 'nodeHeartbeat':
+        // A node cut off from the controller's node does not reach the controller.
+        if (!this.isLinkBlocked(event.nodeId, this.controllerId)) this.liveness?.heartbeat(event.nodeId, Date.now());
+        break;
       case 'quorumFailed':
         this.logger.error('a node left the metadata quorum: its metadata storage failed', { node: event.nodeId, error: event.error });
         this.quorum.forget(event.nodeId);
         break;
+    }
+  }
+
+  /** Fences nodes that stop heartbeating and unfences them when they return (a metadata record each). */
+  private startLivenessChecks(): void {
+    const nodeIds = this.nodes.map((node) => node.nodeId);
+    this.liveness = new NodeLiveness(this.settings['broker.session.timeout.ms'], nodeIds, Date.now());
+    const intervalMs = Math.max(10, Math.min(this.settings['broker.heartbeat.interval.ms'], this.settings['broker.session.timeout.ms'] / 4));
+    this.livenessTimer = setInterval(() => void this.checkLiveness(), intervalMs);
+    this.livenessTimer.unref();
+  }
+
+  private async checkLiveness(): Promise<void> {
+    if (this.fencing || this.liveness === null || this.stopping !== null) return;
+    const changes = this.liveness.changes(Date.now(), this.image.fencedNodes);
+    if (changes.length === 0) return;
+    this.fencing = true;
+    try {
+      for (const change of changes) this.logger.warn(change.fenced ? 'node stopped heartbeating: fenced' : 'node heartbeats again: unfenced', { node: change.nodeId });
+      await this.controller.setNodesFenced(changes);
+    } finally {
+      this.fencing = false;
     }
   }
 
@@ -189,6 +220,7 @@ export class Broker implements BrokerServices {
         heartbeatTicks: Limits.raftHeartbeatTicks,
         snapshotIntervalEntries: Limits.raftSnapshotIntervalEntries,
         campaignAtStart: nodeId === 0,
+        heartbeatIntervalMs: this.settings['broker.heartbeat.interval.ms'],
         rejoining,
         bootstrapSnapshot,
       };
@@ -350,6 +382,7 @@ export class Broker implements BrokerServices {
   }
 
   private async stopComponents(): Promise<void> {
+    if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
     const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of this.connections) connection.shutdown();
     this.connections.clear();

@@ -55,6 +55,7 @@ export class MetadataQuorumMember {
   private readonly directory: string;
   private lastStatus = '';
   private ticker: NodeJS.Timeout | null = null;
+  private heartbeats: NodeJS.Timeout | null = null;
 
   constructor(
     readonly nodeId: number,
@@ -83,6 +84,9 @@ export class MetadataQuorumMember {
       },
     });
     this.ticker = setInterval(() => this.tick(), settings.tickMs);
+    // A paused or stuck worker stops these, and the controller fences it.
+    this.heartbeats = setInterval(() => post({ type: 'nodeHeartbeat', nodeId }), settings.heartbeatIntervalMs);
+    post({ type: 'nodeHeartbeat', nodeId });
     this.afterInput();
   }
 
@@ -123,7 +127,9 @@ export class MetadataQuorumMember {
 
   close(): void {
     if (this.ticker !== null) clearInterval(this.ticker);
+    if (this.heartbeats !== null) clearInterval(this.heartbeats);
     this.ticker = null;
+    this.heartbeats = null;
     this.driver.stop();
     this.storage.close();
   }

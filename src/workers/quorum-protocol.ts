@@ -16,6 +16,8 @@ export interface QuorumSettings {
   campaignAtStart: boolean;
   /** The front found this node's metadata dir empty while other nodes' were not. */
   rejoining: boolean;
+  /** broker.heartbeat.interval.ms */
+  heartbeatIntervalMs: number;
   /** The state of a pre-Raft single-voter metadata log, installed into empty storage. */
   bootstrapSnapshot: RaftSnapshot | null;
 }
@@ -42,8 +44,9 @@ export type QuorumEvent =
   | QuorumStatus
   | { type: 'proposeRejected'; nodeId: number; operationId: string; leaderId: number }
   | { type: 'proposeAccepted'; nodeId: number; operationId: string; index: number; term: number }
-  | { type: 'quorumFailed'; nodeId: number; error: string };
+  | { type: 'quorumFailed'; nodeId: number; error: string }
+  | { type: 'nodeHeartbeat'; nodeId: number };
 
 export function isQuorumEvent(message: { type: string }): message is QuorumEvent {
-  return message.type === 'raft' || message.type === 'metadataApplied' || message.type === 'metadataSnapshot' || message.type === 'quorumStatus' || message.type === 'proposeRejected' || message.type === 'proposeAccepted' || message.type === 'quorumFailed';
+  return message.type === 'raft' || message.type === 'metadataApplied' || message.type === 'metadataSnapshot' || message.type === 'quorumStatus' || message.type === 'proposeRejected' || message.type === 'proposeAccepted' || message.type === 'quorumFailed' || message.type === 'nodeHeartbeat';
 }

@@ -13,8 +13,8 @@ import { ManualClock } from '../../src/runtime/clock.js';
 import { Broker, nodesThatLostMetadata } from '../../src/server/broker.js';
 import { RawConnection } from '../helpers/raw-client.js';
 
-function config(dataDir: string, nodes: number) {
-  return validateConfig({ dataDir, nodes, port: 0, logLevel: 'silent' }, defaultConfig(), 'test');
+function config(dataDir: string, nodes: number, broker: Record<string, unknown> = {}) {
+  return validateConfig({ dataDir, nodes, port: 0, logLevel: 'silent', broker }, defaultConfig(), 'test');
 }
 
 async function withDataDir(run: (dataDir: string) => Promise<void>): Promise<void> {
@@ -123,6 +123,23 @@ test('a node whose metadata dir was lost rejoins: it is caught up before it vote
       assert.notEqual(broker.quorum.leaderId, 0, 'the node that lost its metadata did not become controller');
       await quorumCondition(broker, () => broker.quorum.nodeView(0)?.abstaining === false);
       assert.equal(await createTopic(broker, 'd'), ErrorCode.NONE);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+test('a node that stops reaching the controller is fenced by a metadata record, and unfenced when it returns', async () => {
+  await withDataDir(async (dataDir) => {
+    const broker = await Broker.start(config(dataDir, 3, { 'broker.heartbeat.interval.ms': 50, 'broker.session.timeout.ms': 400 }));
+    try {
+      const isolated = [0, 1, 2].find((nodeId) => nodeId !== broker.quorum.leaderId)!;
+      // Cut the node off from every other node (and so from the controller).
+      broker.isLinkBlocked = (from, to) => from === isolated || to === isolated;
+      await quorumCondition(broker, () => broker.image.fencedNodes.has(isolated));
+      assert.deepEqual([...broker.image.fencedNodes], [isolated]);
+      broker.isLinkBlocked = () => false;
+      await quorumCondition(broker, () => broker.image.fencedNodes.size === 0);
     } finally {
       await broker.stop();
     }

@@ -82,6 +82,7 @@ export class SimProposer {
     const topic = topics[this.random.int(0, topics.length - 1)]!;
     if (choice === 4) return [{ type: 'removeTopic', name: topic.name }];
     if (choice === 5) return [{ type: 'topicConfig', name: topic.name, configs: { 'retention.ms': String(this.random.int(1, 1e6)) } }];
+    if (choice === 9) return [{ type: 'nodeFence', nodeId: this.random.int(0, 4), fenced: this.random.next() < 0.5 }];
     if (choice === 6) {
       const partition = topic.partitions.length;
       return [{ type: 'partition', topic: topic.name, partition, replicas: [leaderId], isr: [leaderId], leader: leaderId, leaderEpoch: 0 }];
