@@ -27,6 +27,8 @@ export class FollowerProgress {
    * hold before it may vote again.
    */
   rejoinTargetIndex: number | null = null;
+  /** The follower's storage identity as last seen (RaftConfig.storageId). */
+  storageId: number | null = null;
 
   constructor(
     readonly nodeId: number,

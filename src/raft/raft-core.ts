@@ -62,6 +62,11 @@ export interface RaftConfig {
    * a fresh cluster has a leader in milliseconds; safety never depends on timeouts).
    */
   campaignAtStart?: boolean;
+  /**
+   * The identity of this voter's storage, new whenever the data dir is created (so a wiped and
+   * recreated one has another). Leaders tell a follower's answers from before a loss by it.
+   */
+  storageId?: number;
 }
 
 const DEFAULT_MAX_ENTRIES_PER_APPEND = 256;
@@ -96,6 +101,7 @@ export class RaftCore {
   /** See RaftConfig.rejoining. */
   abstaining: boolean;
   private ticksSinceStart = 0;
+  private readonly storageId: number;
   private readonly progress = new Map<number, FollowerProgress>();
   private readonly peers: readonly number[];
   private readonly quorum: number;
@@ -126,6 +132,7 @@ export class RaftCore {
     this.appliedHandedOut = snapshotIndex;
     this.appliedIndex = snapshotIndex;
     this.abstaining = config.rejoining === true;
+    this.storageId = config.storageId ?? 0;
     this.resetElectionTimer();
     if (config.campaignAtStart === true) this.randomizedElectionTicks = 1;
   }
@@ -258,7 +265,7 @@ export class RaftCore {
   /** Tell a stale leader or pre-candidate the current term, so it steps down. */
   private answerStaleTerm(message: RaftMessage): void {
     if (message.type === MessageType.append || message.type === MessageType.installSnapshot) {
-      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, success: false, requestPrevLogIndex: -1, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, rejoining: this.abstaining });
+      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, success: false, requestPrevLogIndex: -1, matchIndex: 0, conflictIndex: 0, conflictTerm: 0, rejoining: this.abstaining, storageId: this.storageId });
     } else if (message.type === MessageType.preVote) {
       this.send({ type: MessageType.preVoteResponse, from: this.nodeId, to: message.from, term: this.term, granted: false });
     }
@@ -374,7 +381,7 @@ export class RaftCore {
 
   private handleAppend(message: AppendRequest): void {
     const reply = (fields: Pick<AppendResponse, 'success' | 'matchIndex' | 'conflictIndex' | 'conflictTerm'>) =>
-      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, requestPrevLogIndex: message.prevLogIndex, rejoining: this.abstaining, ...fields });
+      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, requestPrevLogIndex: message.prevLogIndex, rejoining: this.abstaining, storageId: this.storageId, ...fields });
     if (message.prevLogIndex < this.commitIndex) {
       // Everything up to our commit index matches any current leader's log.
       return reply({ success: true, matchIndex: this.commitIndex, conflictIndex: 0, conflictTerm: 0 });
@@ -393,7 +400,7 @@ export class RaftCore {
   private handleInstallSnapshot(message: InstallSnapshotRequest): void {
     const snapshot = message.snapshot;
     const reply = (matchIndex: number) =>
-      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, success: true, requestPrevLogIndex: snapshot.index, matchIndex, conflictIndex: 0, conflictTerm: 0, rejoining: this.abstaining });
+      this.send({ type: MessageType.appendResponse, from: this.nodeId, to: message.from, term: this.term, success: true, requestPrevLogIndex: snapshot.index, matchIndex, conflictIndex: 0, conflictTerm: 0, rejoining: this.abstaining, storageId: this.storageId });
     if (snapshot.index <= this.commitIndex) return reply(this.commitIndex);
     if (this.log.term(snapshot.index) === snapshot.term) {
       // Our log already holds the snapshot's last entry, so everything before it matches too.
@@ -492,15 +499,7 @@ export class RaftCore {
     const progress = this.progress.get(message.from);
     if (progress === undefined) return;
     progress.recentActive = true;
-    if (message.rejoining && progress.rejoinTargetIndex === null) {
-      // It lost its log: what it acknowledged before counts no more, and it must catch up to
-      // everything this leader holds now before it votes again.
-      progress.rejoinTargetIndex = this.log.lastIndex;
-      progress.matchIndex = 0;
-    } else if (!message.rejoining && progress.rejoinTargetIndex !== null) {
-      if (progress.matchIndex < progress.rejoinTargetIndex) return; // an answer sent before it lost its log
-      progress.rejoinTargetIndex = null; // it votes again; a later loss starts over
-    }
+    if (!this.trackRejoin(progress, message)) return;
     if (message.success) {
       if (progress.acknowledge(message.matchIndex)) this.maybeCommit();
       if (progress.nextIndex <= this.log.lastIndex) this.sendAppend(progress);
@@ -518,6 +517,28 @@ export class RaftCore {
     }
     progress.probeFrom(Math.min(nextIndex, message.requestPrevLogIndex));
     this.sendAppend(progress);
+  }
+
+  /**
+   * Follows a follower's storage identity: answers from storage it has since lost are dropped,
+   * and a follower that rejoins with new storage must catch up to everything this leader holds
+   * now before it votes again (what it acknowledged before counts no more). Returns false for
+   * an answer to drop.
+   */
+  private trackRejoin(progress: FollowerProgress, message: AppendResponse): boolean {
+    if (progress.storageId === null) progress.storageId = message.storageId;
+    if (message.storageId !== progress.storageId) {
+      if (!message.rejoining) return false; // from the storage it lost
+      progress.storageId = message.storageId;
+      progress.rejoinTargetIndex = null;
+    }
+    if (message.rejoining && progress.rejoinTargetIndex === null) {
+      progress.rejoinTargetIndex = this.log.lastIndex;
+      progress.matchIndex = 0;
+    } else if (!message.rejoining && progress.rejoinTargetIndex !== null && progress.matchIndex >= progress.rejoinTargetIndex) {
+      progress.rejoinTargetIndex = null; // it votes again; a later loss starts over
+    }
+    return true;
   }
 
   /** Commits the highest index a majority holds, if it is of this term (Raft 5.4.2). */

@@ -87,6 +87,8 @@ export interface AppendResponse extends MessageBase {
   readonly conflictTerm: number;
   /** The follower lost its log and does not vote yet (RaftConfig.rejoining). */
   readonly rejoining: boolean;
+  /** The follower's storage identity (RaftConfig.storageId). */
+  readonly storageId: number;
 }
 
 export interface InstallSnapshotRequest extends MessageBase {

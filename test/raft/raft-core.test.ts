@@ -9,6 +9,7 @@ import { emptyRaftState, MessageType, RaftRole, type RaftEntry, type RaftMessage
 import { SeededRandom } from '../../src/runtime/random.js';
 
 const ELECTION_TICKS = 10;
+let storageIds = 0;
 
 class Group {
   readonly cores = new Map<number, RaftCore>();
@@ -26,7 +27,7 @@ class Group {
   }
 
   add(id: number, rejoining = false): RaftCore {
-    const core = new RaftCore({ nodeId: id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: 2, random: new SeededRandom(id + 1), maxEntriesPerAppend: 4, rejoining }, emptyRaftState);
+    const core = new RaftCore({ nodeId: id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: 2, random: new SeededRandom(id + 1), maxEntriesPerAppend: 4, rejoining, storageId: ++storageIds }, emptyRaftState);
     this.cores.set(id, core);
     this.applied.set(id, []);
     this.restored.set(id, []);

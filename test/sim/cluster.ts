@@ -154,7 +154,7 @@ export class SimCluster {
     voter.incarnation++;
     const storage = voter.disk.storage();
     const core = new RaftCore(
-      { nodeId: voter.id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, random: new SeededRandom(this.random.int(0, 2 ** 31)), maxEntriesPerAppend: this.maxEntriesPerAppend, maxInflightEntries: 64, rejoining },
+      { nodeId: voter.id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, random: new SeededRandom(this.random.int(0, 2 ** 31)), maxEntriesPerAppend: this.maxEntriesPerAppend, maxInflightEntries: 64, rejoining, storageId: voter.disk.storageId },
       storage.load(),
     );
     const machine = new MetadataMachine();
@@ -165,7 +165,12 @@ export class SimCluster {
     voter.disk.afterFsync = () => incarnation === voter.incarnation && voter.up && this.afterEvent(voter);
     voter.driver = new RaftDriver(core, storage, transport, machine, {
       snapshotIntervalEntries: 20,
-      onStorageFailure: () => this.scheduler.after(0, `n${voter.id} stops: fsync failed`, () => incarnation === voter.incarnation && this.crash(voter)),
+      onStorageFailure: () =>
+        this.scheduler.after(0, `n${voter.id} stops: fsync failed`, () => {
+          if (incarnation !== voter.incarnation) return;
+          this.crash(voter);
+          this.scheduler.after(30 + this.random.next() * 300, `restart n${voter.id}`, () => !voter.up && this.start(voter));
+        }),
     });
     if (voter.watch.lastCommitIndex === 0 && voter.watch.heldCommitted > 0) this.checker.checkRestart(core, voter.watch);
     this.afterEvent(voter);

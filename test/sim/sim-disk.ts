@@ -40,6 +40,8 @@ export class SimDisk {
    * this as a marker file): a voter that restarts before then still rejoins.
    */
   rejoinPending = false;
+  /** A new data dir gets a new identity (RaftConfig.storageId). */
+  storageId: number;
   /** Called after every fsync completion has run (the cluster checks invariants then). */
   afterFsync: () => void = () => undefined;
 
@@ -48,7 +50,9 @@ export class SimDisk {
     private readonly scheduler: Scheduler,
     private readonly random: SeededRandom,
     readonly faults: DiskFaults,
-  ) {}
+  ) {
+    this.storageId = random.int(1, 2 ** 30);
+  }
 
   /** Storage for one run of the voter (until the next crash). */
   storage(): RaftStorage {
@@ -85,7 +89,7 @@ export class SimDisk {
     const fails = this.random.next() < this.faults.failedFsyncProbability;
     this.scheduler.after(delayMs, `fsync n${this.nodeId}`, () => {
       if (incarnation !== this.incarnation) return;
-      if (fails) {
+      if (fails && this.faults.failedFsyncProbability > 0) {
         done(new Error('EIO: simulated fsync failure'));
         return this.afterFsync();
       }
@@ -113,6 +117,7 @@ export class SimDisk {
   wipe(): void {
     this.incarnation++;
     this.rejoinPending = true;
+    this.storageId = this.random.int(1, 2 ** 30);
     this.unsynced = [];
     this.durable = copyState({ ...emptyRaftState, entries: [] });
     this.cached = copyState(this.durable);
