@@ -2,6 +2,8 @@
  * A voter's Raft storage in its data dir (`<dataDir>/node-<id>/__cluster_metadata-0/`):
  *
  *   quorum-state          term and vote (JSON, written atomically: temp, fsync, rename)
+ *   storage-id            a random id made when this dir is created (a recreated dir gets
+ *                           another; leaders tell answers from a lost log by it)
  *   raft.log              the entries after the snapshot, as frames:
  *                           u32 length of the rest | u32 CRC-32C of the rest |
  *                           f64 term | f64 index | data
@@ -15,6 +17,7 @@
  * Recovery stops at the first frame whose CRC or length is wrong (a torn tail) and cuts it off.
  */
 import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { crc32c } from '../protocol/records/crc32c.js';
 import type { RaftStorage } from '../raft/raft-driver.js';
@@ -23,6 +26,7 @@ import { fsyncDirectory, writeFileAtomically } from './checkpoint-file.js';
 
 export const RAFT_DIRECTORY = '__cluster_metadata-0';
 const QUORUM_STATE_FILE = 'quorum-state';
+const STORAGE_ID_FILE = 'storage-id';
 const LOG_FILE = 'raft.log';
 const SNAPSHOT_SUFFIX = '.snapshot';
 /** length + crc */
@@ -52,9 +56,11 @@ export class FileRaftStorage implements RaftStorage {
   private storedTerm = 0;
   private storedVote = NO_NODE;
   private initial: RaftInitialState;
+  readonly storageId: number;
 
   constructor(readonly directory: string) {
     mkdirSync(directory, { recursive: true });
+    this.storageId = readOrCreateStorageId(join(directory, STORAGE_ID_FILE));
     this.logPath = join(directory, LOG_FILE);
     const hardState = this.readQuorumState();
     const snapshot = this.readLatestSnapshot();
@@ -238,6 +244,17 @@ export class FileRaftStorage implements RaftStorage {
     }
     return kept;
   }
+}
+
+function readOrCreateStorageId(path: string): number {
+  if (existsSync(path)) {
+    const id = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(id) && id > 0) return id;
+    throw new RaftStorageError(`raft storage: ${path} does not hold a positive integer`);
+  }
+  const id = randomInt(1, 2 ** 47);
+  writeFileAtomically(path, `${id}\n`);
+  return id;
 }
 
 function encodeFrame(entry: RaftEntry): Buffer {

@@ -72,7 +72,7 @@ export class MetadataQuorumMember {
     const rejoining = existsSync(marker);
     if (rejoining) logger.warn('metadata quorum: rejoining after losing its metadata dir; not voting until caught up', { node: nodeId });
     this.core = new RaftCore(
-      { nodeId, voters: settings.voters, electionTicks: settings.electionTicks, heartbeatTicks: settings.heartbeatTicks, random, rejoining, campaignAtStart: settings.campaignAtStart && !rejoining },
+      { nodeId, voters: settings.voters, electionTicks: settings.electionTicks, heartbeatTicks: settings.heartbeatTicks, random, rejoining, campaignAtStart: settings.campaignAtStart && !rejoining, storageId: this.storage.storageId },
       this.storage.load(),
     );
     this.machine = new NodeMetadataMachine(nodeId, post);

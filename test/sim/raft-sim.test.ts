@@ -15,10 +15,12 @@ const SEEDS_IN_TEST = 300;
  *   6   a leader probed a wiped follower above its (now empty) log forever;
  *   95  a wiped voter that crashed again before catching up forgot it was rejoining, voted, and
  *       a leader without the committed entries was elected;
+ *   462 a leader ignored a rejoined follower forever (it had finished rejoining under another
+ *       leader): answers are now told apart by storage id;
  *   798 a rejoining voter that had caught up to the leader's commit index (not its log end)
  *       voted for a candidate missing entries its lost acknowledgements had helped commit.
  */
-const REGRESSION_SEEDS = [6, 95, 798];
+const REGRESSION_SEEDS = [6, 95, 462, 798];
 
 test(`raft simulation: ${SEEDS_IN_TEST} seeds (1, 3 and 5 voters) without a violation`, () => {
   const failures: string[] = [];

@@ -28,6 +28,18 @@ test('entries, term and vote survive a reopen; a conflicting write replaces the 
   assert.deepEqual({ term: reopened.hardState.term, votedFor: reopened.hardState.votedFor }, { term: 2, votedFor: 0 });
 });
 
+test('a storage id is made once per directory: kept across reopens, new for a recreated dir', () => {
+  const directory = temporaryDirectory();
+  const first = new FileRaftStorage(directory);
+  first.close();
+  const again = new FileRaftStorage(directory);
+  again.close();
+  assert.equal(again.storageId, first.storageId);
+  const other = new FileRaftStorage(temporaryDirectory());
+  other.close();
+  assert.notEqual(other.storageId, first.storageId);
+});
+
 test('a torn tail is cut off at the last whole entry', async () => {
   const directory = temporaryDirectory();
   const storage = new FileRaftStorage(directory);
