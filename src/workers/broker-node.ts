@@ -7,7 +7,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { batchSizeBytes } from '../protocol/records/batch.js';
 import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock, MonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
@@ -60,6 +60,8 @@ export interface BrokerNodeOptions {
   /** How often the journaled logs are fsynced and the journal cut back (default 1 s). */
   journalCheckpointIntervalMs?: number;
   clock: Clock;
+  /** Times inline fsyncs for the InlineFlushPolicy. */
+  monotonicClock: MonotonicClock;
   logger: Logger;
 }
 
@@ -325,7 +327,7 @@ export class BrokerNode {
    * while inline fsyncs are slow (InlineFlushPolicy: a slow disk must not stall the thread).
    */
   private flushInlineIfAlone(): boolean {
-    const startedMs = performance.now();
+    const startedMs = this.options.monotonicClock.monotonicNowMs();
     if (!this.inlineFlushes.allows(startedMs)) return false;
     const journal = this.journal;
     const journaled = journal !== null && this.journaledThisDrain.size > 0;
@@ -358,7 +360,10 @@ export class BrokerNode {
     } else if (this.touched.size === 0) {
       return false;
     }
-    if (journaled || alone !== null) this.inlineFlushes.record(performance.now() - startedMs, performance.now());
+    if (journaled || alone !== null) {
+      const endedMs = this.options.monotonicClock.monotonicNowMs();
+      this.inlineFlushes.record(endedMs - startedMs, endedMs);
+    }
     for (const replica of this.touched) this.onHighWatermarkMaybeMoved(replica);
     this.touched.clear();
     return true;

@@ -3,13 +3,13 @@
  * reports ready, serves its rings until told to shut down, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { systemClock } from '../runtime/clock.js';
+import { systemClock, systemMonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 
-export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & { logLevel: LogLevel };
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger'> & { logLevel: LogLevel };
 
 /** The configuration a worker gets after it is spawned (the rings came with the spawn). */
 export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing'>;
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing };
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
-  const node = new BrokerNode({ ...data, clock: systemClock, logger });
+  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger });
   await node.recoverFromJournal();
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
   let ticking = false;
