@@ -27,6 +27,7 @@ import {
   readFetchRequest,
   readProduceRequest,
   writeControl,
+  fetchCompletionFieldBytes,
   writeFetchCompletion,
   writeProduceCompletion,
   type ControlRequest,
@@ -472,21 +473,43 @@ export class BrokerNode {
     this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
   }
 
-  /** Reads every partition of a fetch, honouring max_bytes, partition_max_bytes and KIP-74. */
+  /**
+   * Reads every partition of a fetch, honouring max_bytes, partition_max_bytes and KIP-74 (the
+   * first batch found comes whole even when larger than max_bytes, later ones only while they
+   * fit), within what one completion can carry through the ring.
+   */
   private readFetch(request: FetchRequest): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
     const results: FetchPartitionResult[] = [];
-    let remaining = Math.min(request.maxBytes, Limits.maxFetchResponseBytes);
+    const carryBytes = this.completionRecordBytes(request.partitions.length);
+    let remaining = Math.min(request.maxBytes, Limits.maxFetchResponseBytes, carryBytes);
     let bytes = 0;
     let anyError = false;
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      const result = this.readPartition(replica, partition.fetchOffset, Math.min(partition.partitionMaxBytes, remaining), bytes === 0, request.isolationLevel);
+      let result = this.readPartition(replica, partition.fetchOffset, Math.min(partition.partitionMaxBytes, remaining), bytes === 0, request.isolationLevel);
+      if (bytes + result.records.length > carryBytes) result = this.tooLargeToCarry(partition.topic, partition.partition, result, carryBytes - bytes);
       if (result.errorCode !== ErrorCode.NONE) anyError = true;
       bytes += result.records.length;
       remaining = Math.max(0, remaining - result.records.length);
       results.push(result);
     }
     return { results, bytes, anyError };
+  }
+
+  /** Record bytes one fetch completion for `partitionCount` partitions may carry. */
+  private completionRecordBytes(partitionCount: number): number {
+    const messageBytes = Math.min(Limits.maxRingMessageBytes, this.completions.maxMessageBytes);
+    return Math.max(0, messageBytes - fetchCompletionFieldBytes(partitionCount));
+  }
+
+  /**
+   * Only a first batch larger than the completion ring can carry gets here (KIP-74 hands it
+   * out whole): the limits checked at config load keep batches smaller, unless a fetch names
+   * so many partitions that their fields crowd it out. It is left for a later fetch.
+   */
+  private tooLargeToCarry(topic: string, partition: number, result: FetchPartitionResult, roomBytes: number): FetchPartitionResult {
+    this.options.logger.warn('fetch: first batch does not fit a completion; answering no records for it', { topic, partition, batchBytes: result.records.length, roomBytes });
+    return { ...result, records: EMPTY };
   }
 
   private readPartition(replica: PartitionReplica | undefined, fetchOffset: number, maxBytes: number, minOneBatch: boolean, isolationLevel: number): FetchPartitionResult {
