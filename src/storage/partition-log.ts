@@ -26,6 +26,8 @@ import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
+import { nodeFileOps, type StorageFileOps } from './file-ops.js';
+import { isStorageIoError, LogDirFailure } from './log-dir-failure.js';
 import { commitCleanedSegments, completeInterruptedSwaps, DELETED_SUFFIX, installSwappedSegments, retireSegmentFiles, SWAP_SUFFIX, unlinkLater } from './cleaner/segment-swap.js';
 import { CLEANED_SUFFIX } from './cleaner/cleaned-segment-writer.js';
 
@@ -41,6 +43,10 @@ export interface PartitionLogOptions {
   cleanShutdown?: boolean;
   /** When group-commit rounds start (default: at once if none runs); tests inject others. */
   scheduler?: Scheduler;
+  /** The file system calls that write (default node:fs); tests inject faults here. */
+  files?: StorageFileOps;
+  /** The data dir's failure channel: an I/O error here takes the whole dir offline. */
+  logDir?: LogDirFailure;
   log?: (message: string) => void;
 }
 
@@ -105,6 +111,8 @@ export class PartitionLog {
   private durabilityWaiters: Array<{ offset: number; resolve: () => void; reject: (error: Error) => void }> = [];
   private closed = false;
   private readonly clock: Clock;
+  private readonly files: StorageFileOps;
+  private readonly logDir: LogDirFailure;
   private readonly logLine: (message: string) => void;
   readonly recovery: RecoverySummary = { segmentsRecovered: 0, segmentsWithRebuiltIndexes: 0, truncatedBytes: 0, segmentsDeleted: 0 };
 
@@ -112,6 +120,8 @@ export class PartitionLog {
     this.directory = options.directory;
     this.config = options.config;
     this.clock = options.clock;
+    this.files = options.files ?? nodeFileOps;
+    this.logDir = options.logDir ?? new LogDirFailure(options.directory);
     this.logLine = options.log ?? (() => {});
     this.startOffset = options.logStartOffset ?? 0;
     this.durableOffset = options.recoveryPoint ?? 0;
@@ -200,8 +210,7 @@ export class PartitionLog {
           break;
         }
         checkBatchFrame(records, position, position + sizeBytes);
-        this.maybeRoll(sizeBytes, lastOffset);
-        this.activeSegment.append(records, position, position + sizeBytes, this.clock.nowMs());
+        this.writeBatches(records, position, position + sizeBytes, lastOffset);
         appended++;
       }
       position += sizeBytes;
@@ -242,6 +251,7 @@ export class PartitionLog {
       indexIntervalBytes: this.config.indexIntervalBytes,
       maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
       preallocate: this.config.preallocate,
+      files: this.files,
     };
   }
 
@@ -281,16 +291,31 @@ export class PartitionLog {
       nextOffset += readLastOffsetDelta(records, position) + 1;
       position += LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
     }
-    this.maybeRoll(records.length, nextOffset - 1);
-    this.activeSegment.append(records, 0, records.length, this.clock.nowMs());
+    this.writeBatches(records, 0, records.length, nextOffset - 1);
     return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, sizeBytes: records.length };
+  }
+
+  /** Rolls if needed and appends `records[start, end)`; an I/O error takes the log dir offline. */
+  private writeBatches(records: Buffer, start: number, end: number, lastOffset: number): void {
+    try {
+      this.maybeRoll(end - start, lastOffset);
+      this.activeSegment.append(records, start, end, this.clock.nowMs());
+    } catch (error) {
+      throw this.logDir.classify(error, `append to ${this.directory}`);
+    }
   }
 
   private checkWritable(): void {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.directory} is closed`);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     if (this.failure !== null) {
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.directory} is offline after a storage error: ${this.failure.message}`);
     }
+  }
+
+  /** The log takes no appends and serves no reads: its own flush failed, or its log dir is offline. */
+  get isOffline(): boolean {
+    return this.failure !== null || this.logDir.isOffline;
   }
 
   // ---- roll and flush -----------------------------------------------------------------
@@ -308,11 +333,15 @@ export class PartitionLog {
   roll(): void {
     const active = this.activeSegment;
     if (active.isEmpty) return;
-    active.offsetIndex.writePending();
-    active.timeIndex.writePending();
-    active.trimPreallocation();
-    active.releaseReadBuffer();
-    this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
+    try {
+      active.offsetIndex.writePending();
+      active.timeIndex.writePending();
+      active.trimPreallocation();
+      active.releaseReadBuffer();
+      this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
+    } catch (error) {
+      throw this.logDir.classify(error, `roll of ${this.directory}`);
+    }
   }
 
   /** Group-committed flush; resolves with the durable offset covering earlier appends. */
@@ -338,6 +367,7 @@ export class PartitionLog {
   whenDurable(offset: number): Promise<void> {
     if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableEndOffset) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message));
+    if (this.logDir.isOffline) return Promise.reject(this.logDir.offlineError());
     return new Promise((resolve, reject) => this.durabilityWaiters.push({ offset, resolve, reject }));
   }
 
@@ -354,6 +384,9 @@ export class PartitionLog {
   }
 
   private async flushOnce(): Promise<number> {
+    // Offline, the log end may cover appends that never reached the file: nothing becomes durable.
+    if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     const target = this.logEndOffset;
     const dirty = this.segments.filter((segment) => segment.hasUnflushedBytes);
     try {
@@ -375,6 +408,7 @@ export class PartitionLog {
   flushNow(): number {
     if (this.closed) return this.durableOffset;
     if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     const target = this.logEndOffset;
     try {
       for (const segment of this.segments) if (segment.hasUnflushedBytes) segment.flushDataNow();
@@ -391,16 +425,21 @@ export class PartitionLog {
    * rejected with KAFKA_STORAGE_ERROR, and it takes no more appends.
    */
   takeOffline(cause: Error): void {
-    if (this.failure === null) this.failFlush(cause);
+    if (this.failure !== null) return;
+    this.failure = cause;
+    this.settleDurabilityWaiters(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, cause.message));
   }
 
-  /** After a failed fsync the page cache may have dropped our writes: never ack again. */
+  /**
+   * After a failed fsync the page cache may have dropped our writes: never ack again. An I/O
+   * error takes the whole log dir offline (the same disk holds its other logs).
+   */
   private failFlush(error: unknown): KafkaError {
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    this.logLine(`log ${this.directory} failed to flush and is now offline: ${this.failure.message}`);
-    const storageError = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
-    this.settleDurabilityWaiters(storageError);
-    return storageError;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.logLine(`log ${this.directory} failed to flush and is now offline: ${cause.message}`);
+    this.takeOffline(cause);
+    if (isStorageIoError(error)) this.logDir.fail(error, `flush of ${this.directory}`);
+    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, cause.message);
   }
 
   private markDurable(target: number): number {
@@ -760,14 +799,24 @@ export class PartitionLog {
   /** Flushes everything, syncs the indexes and closes the files. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.failure === null) await this.flush();
+    if (!this.isOffline) await this.flush().catch(() => undefined);
     await this.groupCommit.idle();
     this.closed = true;
     for (const segment of this.segments) {
       // Written, not fsynced: open checks index files against the log and rebuilds what is
       // missing, so their durability costs a shutdown thousands of fsyncs for nothing.
-      if (this.failure === null) segment.writeIndexes();
-      segment.close();
+      if (!this.isOffline) this.closingWrite(() => segment.writeIndexes());
+      this.closingWrite(() => segment.close());
+    }
+  }
+
+  /** A full or failing disk must not stop a shutdown: open rebuilds what did not reach it. */
+  private closingWrite(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      const failure = this.logDir.classify(error, `close of ${this.directory}`);
+      if (!(failure instanceof KafkaError)) throw failure;
     }
   }
 

@@ -13,7 +13,8 @@ import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import { NodeJournal } from '../storage/node-journal.js';
+import { NodeJournal, type JournalPosition } from '../storage/node-journal.js';
+import type { StorageFileOps } from '../storage/file-ops.js';
 import { join } from 'node:path';
 import { LogManager } from '../storage/log-manager.js';
 import type { LogCleaner } from '../storage/cleaner/log-cleaner.js';
@@ -64,6 +65,10 @@ export interface BrokerNodeOptions {
   /** Times inline fsyncs for the InlineFlushPolicy. */
   monotonicClock: MonotonicClock;
   logger: Logger;
+  /** The file system calls that write the data dir (default node:fs); tests inject faults. */
+  files?: StorageFileOps;
+  /** Told once when the data dir goes offline after an I/O error (the front end's Metadata). */
+  onLogDirOffline?: (reason: string) => void;
 }
 
 const ISOLATION_READ_COMMITTED = 1;
@@ -88,12 +93,15 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  */
 const CHECKPOINT_FLUSH_CONCURRENCY = 4;
 
-async function flushWithLimit(logs: readonly PartitionLog[], concurrency: number): Promise<void> {
+/** Flushes `logs`, `concurrency` at a time; resolves with how many failed (each is offline then). */
+async function flushWithLimit(logs: readonly PartitionLog[], concurrency: number): Promise<number> {
   let next = 0;
+  let failed = 0;
   const worker = async (): Promise<void> => {
-    while (next < logs.length) await logs[next++]!.flush().catch(() => undefined);
+    while (next < logs.length) await logs[next++]!.flush().catch(() => failed++);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, worker));
+  return failed;
 }
 
 export class BrokerNode {
@@ -144,8 +152,10 @@ export class BrokerNode {
       configFor: (topic) => this.topicConfigs.get(topic) ?? options.defaultLogConfig,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs,
       checkpointIntervalMs: options.checkpointIntervalMs,
+      ...(options.files === undefined ? {} : { files: options.files }),
       log: (message) => options.logger.warn(message),
     });
+    this.logs.logDir.onOffline((cause, operation) => this.onLogDirOffline(cause, operation));
     this.groups = new GroupCoordinators(
       options.clock,
       options.logger.child(`node-${options.nodeId}-groups`),
@@ -153,7 +163,8 @@ export class BrokerNode {
       (replica) => this.onHighWatermarkMaybeMoved(replica),
       (replica) => this.flushSoon(replica),
     );
-    this.journal = (options.journal ?? 'off') !== 'off' ? NodeJournal.open(join(options.dataDir, JOURNAL_DIRECTORY), JOURNAL_FILE_BYTES) : null;
+    this.journal =
+      (options.journal ?? 'off') !== 'off' ? NodeJournal.open(join(options.dataDir, JOURNAL_DIRECTORY), JOURNAL_FILE_BYTES, options.files, this.logs.logDir) : null;
     this.lastMaintenanceMs = options.clock.nowMs();
     this.lastJournalCheckpointMs = options.clock.nowMs();
   }
@@ -167,18 +178,43 @@ export class BrokerNode {
     if (this.journal === null) return 0;
     const replayed = new Set<PartitionLog>();
     let batches = 0;
-    for (const entry of this.journal.replay()) {
-      const config = this.topicConfigs.get(entry.topic);
-      const log = this.logs.get(entry.topic, entry.partition) ?? (config === undefined ? undefined : this.logs.getOrCreate(entry.topic, entry.partition, config));
-      if (log === undefined) continue; // the topic was deleted
-      const appended = log.appendRecovered(entry.records);
-      if (appended > 0) replayed.add(log);
-      batches += appended;
+    try {
+      for (const entry of this.journal.replay()) {
+        const config = this.topicConfigs.get(entry.topic);
+        const log = this.logs.get(entry.topic, entry.partition) ?? (config === undefined ? undefined : this.logs.getOrCreate(entry.topic, entry.partition, config));
+        if (log === undefined) continue; // the topic was deleted
+        const appended = log.appendRecovered(entry.records);
+        if (appended > 0) replayed.add(log);
+        batches += appended;
+      }
+      await Promise.all([...replayed].map((log) => log.flush()));
+      this.journal.checkpoint(this.journal.position);
+    } catch (error) {
+      // Still full: the node serves with its dir offline, and the journal keeps what it holds.
+      if (!(error instanceof KafkaError && this.logs.logDir.isOffline)) throw error;
     }
-    await Promise.all([...replayed].map((log) => log.flush()));
-    this.journal.checkpoint(this.journal.position);
     if (batches > 0) this.options.logger.info('replayed the node journal', { batches, logs: replayed.size });
     return batches;
+  }
+
+  /**
+   * The data dir failed a write (a full disk, an I/O error): every log in it is offline now and
+   * its waiting acknowledgements failed. Parked fetches for its partitions answer at once, the
+   * front end is told (Metadata reports the partitions offline), and the operator learns what
+   * to do. Nothing acknowledged is lost: it is fsynced in the segments or the node journal.
+   */
+  private onLogDirOffline(cause: Error, operation: string): void {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'an error';
+    const reason = `${operation} failed with ${code}: ${cause.message}`;
+    this.options.logger.error(
+      `log dir ${this.options.dataDir} of node ${this.nodeId} is offline: ${reason}. Its partitions answer KAFKA_STORAGE_ERROR to produce and fetch; ` +
+        'the other nodes keep serving. Acknowledged records are safe on disk. Free space on that filesystem (or replace the failing disk) and restart the broker.',
+      { node: this.nodeId, dataDir: this.options.dataDir, code },
+    );
+    this.options.onLogDirOffline?.(reason);
+    for (const replica of this.replicas.values()) {
+      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
+    }
   }
 
   get openedAfterCleanShutdown(): boolean {
@@ -271,6 +307,9 @@ export class BrokerNode {
     if (records.length >= LOG_OVERHEAD_BYTES && batchSizeBytes(records, 0) < records.length) {
       // Kafka: Produce v3+ carries exactly one record batch per partition.
       return produceError(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
+    }
+    if (replica.log.isOffline) {
+      return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: ${topic}-${partition} is offline after a storage error`);
     }
     if (journaled && replica.waitsForFsync && this.journal?.isOffline === true) {
       // Checked before the log append: a batch must not land in the log unacknowledgeable.
@@ -426,7 +465,7 @@ export class BrokerNode {
 
   /** A checkpoint covering everything journaled so far (after deletions: never replay them). */
   private async forceJournalCheckpoint(): Promise<void> {
-    if (this.journal === null) return;
+    if (this.journal === null || this.journal.isOffline) return;
     await this.checkpointing;
     await this.checkpointJournal();
   }
@@ -442,7 +481,13 @@ export class BrokerNode {
     const logs = [...this.journaledSinceCheckpoint];
     this.journaledSinceCheckpoint.clear();
     this.checkpointing = flushWithLimit(logs, CHECKPOINT_FLUSH_CONCURRENCY)
-      .then(() => journal.checkpoint(position))
+      .then((failed) => {
+        // A log that failed its flush holds journaled appends only the journal has: keep them.
+        if (failed === 0 && !journal.isOffline) journal.checkpoint(position);
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof KafkaError)) throw error; // the dir went offline meanwhile
+      })
       .finally(() => (this.checkpointing = null));
     return this.checkpointing;
   }
@@ -515,6 +560,7 @@ export class BrokerNode {
   private readPartition(replica: PartitionReplica | undefined, fetchOffset: number, maxBytes: number, minOneBatch: boolean, isolationLevel: number): FetchPartitionResult {
     if (replica === undefined) return fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
     const log = replica.log;
+    if (log.isOffline) return fetchError(ErrorCode.KAFKA_STORAGE_ERROR, -1, -1);
     const upperBound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
     const base = { errorCode: ErrorCode.NONE, highWatermark: replica.highWatermark, lastStableOffset: replica.lastStableOffset, logStartOffset: log.logStartOffset };
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
@@ -605,6 +651,7 @@ export class BrokerNode {
   private listOffset(topic: string, partition: number, timestamp: number, isolationLevel: number): ListOffsetsResult {
     const replica = this.replicas.get(replicaKey(topic, partition));
     if (replica === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestamp: -1 };
+    if (replica.log.isOffline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestamp: -1 };
     const bound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
     if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: bound, timestamp: -1 };
     if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: replica.log.logStartOffset, timestamp: -1 };
@@ -697,11 +744,21 @@ export class BrokerNode {
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
     await this.logs.close();
-    // Every log is flushed now: nothing before the journal's end needs replaying.
+    // Every log is flushed now: nothing before the journal's end needs replaying (unless a log
+    // or the dir is offline: then the journal is what puts their acknowledged appends back).
     if (this.journal !== null && journalEnd !== undefined) {
       await this.checkpointing;
-      this.journal.checkpoint(journalEnd);
+      const allFlushed = !this.journal.isOffline && this.logs.partitions().every(({ log }) => !log.isOffline);
+      if (allFlushed) this.checkpointJournalAtShutdown(this.journal, journalEnd);
       await this.journal.close();
+    }
+  }
+
+  private checkpointJournalAtShutdown(journal: NodeJournal, position: JournalPosition): void {
+    try {
+      journal.checkpoint(position);
+    } catch (error) {
+      if (!(error instanceof KafkaError)) throw error; // the dir is offline: replay at restart
     }
   }
 }

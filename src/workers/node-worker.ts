@@ -9,7 +9,7 @@ import { Logger, type LogLevel } from '../runtime/logger.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 
-export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger'> & { logLevel: LogLevel };
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger' | 'files' | 'onLogDirOffline'> & { logLevel: LogLevel };
 
 /** The configuration a worker gets after it is spawned (the rings came with the spawn). */
 export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing'>;
@@ -18,7 +18,9 @@ export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit };
 
 export type NodeWorkerMessage =
   | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
-  | { type: 'stopped'; nodeId: number };
+  | { type: 'stopped'; nodeId: number }
+  /** The node's data dir went offline after an I/O error (see BrokerNode.onLogDirOffline). */
+  | { type: 'logDirOffline'; nodeId: number; reason: string };
 
 /** The worker loads its code as soon as it is spawned, then waits here for its configuration. */
 function nextInit(): Promise<NodeWorkerInit> {
@@ -37,7 +39,11 @@ async function main(): Promise<void> {
   const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing };
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
-  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger });
+  const onLogDirOffline = (reason: string): void => {
+    const message: NodeWorkerMessage = { type: 'logDirOffline', nodeId: data.nodeId, reason };
+    parentPort!.postMessage(message);
+  };
+  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger, onLogDirOffline });
   await node.recoverFromJournal();
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
   let ticking = false;
