@@ -590,7 +590,7 @@ export class PartitionLog {
     do await this.groupCommit.idle();
     while (this.groupCommit.isFlushing);
     const first = indexOfUnchangedRun(this.segments, originals);
-    if (this.closed || this.failure !== null || first < 0) return false;
+    if (this.closed || this.isOffline || first < 0) return false;
     checkCleanedSegments(this.directory, cleaned, originals, this.segments[first + originals.length]!.baseOffset);
     const swap: SegmentSwap = {
       directory: this.directory,

@@ -514,6 +514,7 @@ export class BrokerNode {
   /** Every log of this data dir; compaction never passes a replica's high watermark. */
   private *cleanableLogs(): Generator<{ topic: string; partition: number; log: PartitionLog; uncleanableFromOffset?: number }> {
     for (const { topic, partition, log } of this.logs.partitions()) {
+      if (log.isOffline) continue;
       const replica = this.replicas.get(replicaKey(topic, partition));
       yield { topic, partition, log, uncleanableFromOffset: replica?.lastStableOffset ?? log.recoveryPoint };
     }

@@ -94,8 +94,11 @@ test('an append that hits a full disk fails its request and takes the log dir of
   await disk.node.lead(PARTITIONS);
   for (let index = 0; index < 5; index++) assert.deepEqual(await disk.produce([0]), [ErrorCode.NONE]);
   assert.deepEqual(await disk.produce([0, 1]), [ErrorCode.NONE, ErrorCode.NONE], 'through the journal');
+  // Parked past the helper's 10 s deadline: only the dir going offline can answer it in time.
+  const parked = disk.node.fetch(2, 0, 1024, 60_000);
   disk.files.fail('write', (path, bytes) => path.includes('t-0') && path.endsWith('.log') && !isAllZeros(bytes));
   assert.deepEqual(await disk.produce([0]), [ErrorCode.KAFKA_STORAGE_ERROR]);
+  assert.equal((await parked).errorCode, ErrorCode.KAFKA_STORAGE_ERROR, 'a parked fetch answers at once');
   assert.equal(disk.files.failed.length, 1, 'the segment write failed');
   await disk.assertOffline(/append to .*t-0 failed with ENOSPC/);
   await disk.restartAndCheckAcknowledged();

@@ -118,9 +118,10 @@ export class NodeOnThisThread {
     return (await this.produce(partitions, value)).map((result) => result.errorCode);
   }
 
-  async fetch(partition: number, fetchOffset: number, maxBytes = 1 << 19): Promise<FetchPartitionResult> {
+  /** Fetches one partition of topic t; with `maxWaitMs` > 0 it parks until data or expiry. */
+  async fetch(partition: number, fetchOffset: number, maxBytes = 1 << 19, maxWaitMs = 0): Promise<FetchPartitionResult> {
     const requestId = this.nextRequestId++;
-    const request = { requestId, maxWaitMs: 0, minBytes: 1, maxBytes, isolationLevel: 0, partitions: [{ topic: 't', partition, fetchOffset, partitionMaxBytes: maxBytes }] };
+    const request = { requestId, maxWaitMs, minBytes: 1, maxBytes, isolationLevel: 0, partitions: [{ topic: 't', partition, fetchOffset, partitionMaxBytes: maxBytes }] };
     assert.ok(writeFetchRequest(this.requests, request));
     return ((await this.wait(requestId)) as FetchPartitionResult[])[0]!;
   }
