@@ -10,7 +10,7 @@
  * `broker` keys use Kafka's broker config names, so a Kafka user recognises them.
  */
 import { readFileSync } from 'node:fs';
-import { Limits } from '../runtime/limits.js';
+import { limitRelationProblems, Limits, type RingLimits } from '../runtime/limits.js';
 import type { LogLevel } from '../runtime/logger.js';
 
 type SettingType = 'boolean' | 'integer' | 'number' | 'string';
@@ -33,7 +33,7 @@ export const brokerSettings = {
   'default.replication.factor': { type: 'integer', default: 1, min: 1, max: 1, description: 'replicas of auto-created topics (1 until replication lands)' },
   'min.insync.replicas': { type: 'integer', default: 1, min: 1, description: 'replicas that must have a record for acks=all' },
   'socket.request.max.bytes': { type: 'integer', default: Limits.maxRequestSizeBytes, min: 1024, max: 1024 * 1024 * 1024, description: 'largest request frame accepted' },
-  'message.max.bytes': { type: 'integer', default: 1024 * 1024 + 12, min: 1024, max: Limits.maxRingMessageBytes - 1024, description: 'largest record batch accepted (topic: max.message.bytes)' },
+  'message.max.bytes': { type: 'integer', default: 1024 * 1024 + 12, min: 1024, max: Limits.maxRingMessageBytes - Limits.ringMessageHeadroomBytes, description: 'largest record batch accepted (topic: max.message.bytes)' },
   'log.flush.policy': { type: 'string', default: 'always', allowed: ['always', 'interval', 'never'], description: 'when acknowledgements wait for fdatasync; never is unsafe' },
   'log.flush.interval.ms': { type: 'integer', default: 1000, min: 1, description: 'fdatasync period under the interval policy' },
   'log.journal': { type: 'string', default: 'auto', allowed: ['auto', 'always', 'off'], description: 'per-node write-ahead journal: auto = multi-partition produce requests (one fdatasync for all their partitions), always = every produce append, off = per-log fsyncs only' },
@@ -157,7 +157,14 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
   if (config.port !== 0 && config.port + config.nodes - 1 > 65535) throw new ConfigError(`${where}: ports ${config.port}..${config.port + config.nodes - 1} run past 65535`);
   if (config.host.length === 0) throw new ConfigError(`${where}: "host" must not be empty`);
   if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
+  checkLimitRelations(Limits, config.broker, where);
   return config;
+}
+
+/** Throws a ConfigError naming every inconsistency between the ring limits and the settings. */
+export function checkLimitRelations(limits: RingLimits, settings: BrokerSettings, where = 'config'): void {
+  const problems = limitRelationProblems(limits, settings['message.max.bytes']);
+  if (problems.length > 0) throw new ConfigError(`${where}: inconsistent limits: ${problems.join('; ')}`);
 }
 
 /** Reads and validates a JSON config file. */

@@ -7,6 +7,18 @@ export const systemClock: Clock = {
   nowMs: () => Date.now(),
 };
 
+/**
+ * Elapsed time for measuring durations (fsync times): never jumps with the wall clock.
+ * Injected like Clock, so a test can pin a policy that reacts to durations.
+ */
+export interface MonotonicClock {
+  monotonicNowMs(): number;
+}
+
+export const systemMonotonicClock: MonotonicClock = {
+  monotonicNowMs: () => performance.now(),
+};
+
 /** A clock tests advance by hand. */
 export class ManualClock implements Clock {
   private currentMs: number;

@@ -1,3 +1,5 @@
+import { ringMaxMessageBytes } from './shared-ring.js';
+
 /**
  * Every fixed bound of the broker, named once, with units in the name. Config may override
  * some of them (see src/config/); these are the defaults and the hard ceilings.
@@ -9,6 +11,8 @@ export const Limits = {
   ringCapacityBytes: 32 * 1024 * 1024,
   /** The largest single message a ring accepts (a Fetch response slice, a Produce request). */
   maxRingMessageBytes: 8 * 1024 * 1024,
+  /** Bytes of a ring message kept for the fields around one record batch of message.max.bytes. */
+  ringMessageHeadroomBytes: 1024,
   /** Cap on the record bytes one Fetch response carries per node, whatever the client asks. */
   maxFetchResponseBytes: 8 * 1024 * 1024,
   /** Requests one connection may have in flight before the front end stops reading it. */
@@ -43,3 +47,33 @@ export const Limits = {
   /** How long start-up waits for the metadata quorum to elect a leader and catch up. */
   metadataStartTimeoutMs: 15_000,
 } as const;
+
+/** The limits whose relations `limitRelationProblems` checks (Limits, or a test's variant). */
+export interface RingLimits {
+  readonly ringCapacityBytes: number;
+  readonly maxRingMessageBytes: number;
+  readonly ringMessageHeadroomBytes: number;
+  readonly maxFetchResponseBytes: number;
+}
+
+/**
+ * What is wrong between the ring limits and message.max.bytes, one sentence each (empty when
+ * consistent): a Produce request or Fetch completion that cannot cross a ring would kill its
+ * node, so the broker refuses to start with such limits.
+ */
+export function limitRelationProblems(limits: RingLimits, messageMaxBytes: number): string[] {
+  const problems: string[] = [];
+  const { ringCapacityBytes, maxRingMessageBytes, ringMessageHeadroomBytes, maxFetchResponseBytes } = limits;
+  if (ringCapacityBytes < 1024 || (ringCapacityBytes & (ringCapacityBytes - 1)) !== 0) {
+    problems.push(`ringCapacityBytes (${ringCapacityBytes}) must be a power of two of at least 1024`);
+  } else if (maxRingMessageBytes > ringMaxMessageBytes(ringCapacityBytes)) {
+    problems.push(`maxRingMessageBytes (${maxRingMessageBytes}) exceeds the ${ringMaxMessageBytes(ringCapacityBytes)} bytes one message of a ${ringCapacityBytes}-byte ring can carry`);
+  }
+  if (maxFetchResponseBytes > maxRingMessageBytes) {
+    problems.push(`maxFetchResponseBytes (${maxFetchResponseBytes}) exceeds maxRingMessageBytes (${maxRingMessageBytes}): a node could not hand such a fetch response to the front end`);
+  }
+  if (messageMaxBytes + ringMessageHeadroomBytes > maxRingMessageBytes) {
+    problems.push(`message.max.bytes (${messageMaxBytes}) plus ${ringMessageHeadroomBytes} bytes of request fields exceeds maxRingMessageBytes (${maxRingMessageBytes}): such a batch could not reach its node`);
+  }
+  return problems;
+}

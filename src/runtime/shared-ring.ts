@@ -31,6 +31,11 @@ export function createRingBuffer(capacityBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(CONTROL_BYTES + capacityBytes);
 }
 
+/** Largest payload a single message may carry in a ring of `capacityBytes`: half of it, less framing. */
+export function ringMaxMessageBytes(capacityBytes: number): number {
+  return (capacityBytes >>> 1) - HEADER_BYTES - ALIGNMENT_BYTES;
+}
+
 function alignedSize(payloadBytes: number): number {
   return (HEADER_BYTES + payloadBytes + ALIGNMENT_BYTES - 1) & ~(ALIGNMENT_BYTES - 1);
 }
@@ -60,7 +65,7 @@ class RingSide {
 
   /** Largest payload a single message may carry in this ring. */
   get maxMessageBytes(): number {
-    return (this.capacity >>> 1) - HEADER_BYTES - ALIGNMENT_BYTES;
+    return ringMaxMessageBytes(this.capacity);
   }
 }
 

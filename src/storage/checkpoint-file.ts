@@ -7,31 +7,33 @@
  *   <entry count>
  *   <topic> <partition> <offset>
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { nodeFileOps, writeFully, type StorageFileOps } from './file-ops.js';
 
 const CHECKPOINT_FORMAT_VERSION = 0;
 
-export function fsyncDirectory(directory: string): void {
-  const fd = openSync(directory, 'r');
+export function fsyncDirectory(directory: string, files: StorageFileOps = nodeFileOps): void {
+  const fd = files.openSync(directory, 'r');
   try {
-    fsyncSync(fd);
+    files.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    files.closeSync(fd);
   }
 }
 
-export function writeFileAtomically(path: string, contents: string | Buffer): void {
+export function writeFileAtomically(path: string, contents: string | Buffer, files: StorageFileOps = nodeFileOps): void {
   const temporaryPath = `${path}.tmp`;
-  const fd = openSync(temporaryPath, 'w');
+  const bytes = typeof contents === 'string' ? Buffer.from(contents) : contents;
+  const fd = files.openSync(temporaryPath, 'w');
   try {
-    writeSync(fd, typeof contents === 'string' ? Buffer.from(contents) : contents);
-    fsyncSync(fd);
+    writeFully(files, fd, bytes, 0, bytes.length, 0);
+    files.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    files.closeSync(fd);
   }
   renameSync(temporaryPath, path);
-  fsyncDirectory(dirname(path));
+  fsyncDirectory(dirname(path), files);
 }
 
 export interface PartitionKey {
@@ -48,7 +50,10 @@ export class CheckpointFormatError extends Error {
 
 /** A `topic partition offset` map persisted atomically. */
 export class OffsetCheckpointFile {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly files: StorageFileOps = nodeFileOps,
+  ) {}
 
   write(offsets: ReadonlyMap<string, number>): void {
     const lines = [String(CHECKPOINT_FORMAT_VERSION), String(offsets.size)];
@@ -56,7 +61,7 @@ export class OffsetCheckpointFile {
       const { topic, partition } = parsePartitionName(name);
       lines.push(`${topic} ${partition} ${offset}`);
     }
-    writeFileAtomically(this.path, `${lines.join('\n')}\n`);
+    writeFileAtomically(this.path, `${lines.join('\n')}\n`, this.files);
   }
 
   /** Reads the checkpoint; a missing file is an empty map. */

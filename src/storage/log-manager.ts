@@ -7,8 +7,11 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, write
 import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.js';
 import { OffsetCheckpointFile, parsePartitionName, partitionName } from './checkpoint-file.js';
+import { nodeFileOps, type StorageFileOps } from './file-ops.js';
+import { LogDirFailure } from './log-dir-failure.js';
 import { FlushPolicy, type LogConfig } from './log-config.js';
 import { PartitionLog } from './partition-log.js';
+import { KafkaError } from '../protocol/errors.js';
 
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
@@ -24,6 +27,8 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   /** How often `tick` writes the checkpoint files. */
   checkpointIntervalMs?: number;
+  /** The file system calls that write (default node:fs); tests inject faults here. */
+  files?: StorageFileOps;
   log?: (message: string) => void;
 }
 
@@ -37,11 +42,19 @@ export class LogManager {
   private readonly logLine: (message: string) => void;
   /** Whether the previous run shut down cleanly (no recovery scan was needed). */
   readonly openedAfterCleanShutdown: boolean;
+  /** Goes offline at the first I/O error in this data dir; every log then goes offline with it. */
+  readonly logDir: LogDirFailure;
+  private readonly files: StorageFileOps;
 
   private constructor(private readonly options: LogManagerOptions) {
     mkdirSync(options.dataDir, { recursive: true });
-    this.recoveryPoints = new OffsetCheckpointFile(join(options.dataDir, RECOVERY_POINT_CHECKPOINT));
-    this.logStartOffsets = new OffsetCheckpointFile(join(options.dataDir, LOG_START_OFFSET_CHECKPOINT));
+    this.files = options.files ?? nodeFileOps;
+    this.logDir = new LogDirFailure(options.dataDir);
+    this.logDir.onOffline((cause) => {
+      for (const log of this.logs.values()) log.takeOffline(cause);
+    });
+    this.recoveryPoints = new OffsetCheckpointFile(join(options.dataDir, RECOVERY_POINT_CHECKPOINT), this.files);
+    this.logStartOffsets = new OffsetCheckpointFile(join(options.dataDir, LOG_START_OFFSET_CHECKPOINT), this.files);
     this.logLine = options.log ?? (() => {});
     const nowMs = options.clock.nowMs();
     this.lastRetentionMs = nowMs;
@@ -77,6 +90,8 @@ export class LogManager {
         recoveryPoint: recoveryPoints.get(name) ?? 0,
         logStartOffset: logStartOffsets.get(name) ?? 0,
         cleanShutdown: this.openedAfterCleanShutdown,
+        files: this.files,
+        logDir: this.logDir,
         log: this.logLine,
       });
       this.logs.set(name, log);
@@ -92,7 +107,7 @@ export class LogManager {
     const name = partitionName(topic, partition);
     let log = this.logs.get(name);
     if (log === undefined) {
-      log = PartitionLog.open({ directory: join(this.options.dataDir, name), config, clock: this.options.clock, log: this.logLine });
+      log = PartitionLog.open({ directory: join(this.options.dataDir, name), config, clock: this.options.clock, files: this.files, logDir: this.logDir, log: this.logLine });
       this.logs.set(name, log);
     }
     return log;
@@ -120,6 +135,8 @@ export class LogManager {
 
   /** Periodic work; call it from the node's tick. */
   async tick(): Promise<void> {
+    // An offline dir is left as it is until the restart: no flushes, deletions or checkpoints.
+    if (this.logDir.isOffline) return;
     const nowMs = this.options.clock.nowMs();
     if (nowMs - this.lastIntervalFlushMs >= this.minimumFlushIntervalMs()) {
       this.lastIntervalFlushMs = nowMs;
@@ -145,7 +162,21 @@ export class LogManager {
     return minimum;
   }
 
+  /**
+   * Writes the recovery-point and log-start-offset checkpoints. A write that fails with an I/O
+   * error takes the dir offline (the checkpoints on disk stay the older, still true, ones).
+   */
   writeCheckpoints(): void {
+    if (this.logDir.isOffline) return;
+    try {
+      this.writeCheckpointFiles();
+    } catch (error) {
+      const failure = this.logDir.classify(error, 'checkpoint write');
+      if (!(failure instanceof KafkaError)) throw failure;
+    }
+  }
+
+  private writeCheckpointFiles(): void {
     const recoveryPoints = new Map<string, number>();
     const logStartOffsets = new Map<string, number>();
     for (const [name, log] of this.logs) {
@@ -156,10 +187,14 @@ export class LogManager {
     this.logStartOffsets.write(logStartOffsets);
   }
 
-  /** Flushes and closes every log, writes the checkpoints and the clean-shutdown marker. */
+  /**
+   * Flushes and closes every log, writes the checkpoints and the clean-shutdown marker. With a
+   * log offline the marker is not written: the next start re-checks what it holds.
+   */
   async close(): Promise<void> {
     await Promise.all([...this.logs.values()].map((log) => log.close()));
     this.writeCheckpoints();
-    writeFileSync(join(this.options.dataDir, CLEAN_SHUTDOWN_MARKER), '');
+    const anyOffline = [...this.logs.values()].some((log) => log.isOffline);
+    if (!this.logDir.isOffline && !anyOffline) writeFileSync(join(this.options.dataDir, CLEAN_SHUTDOWN_MARKER), '');
   }
 }

@@ -15,13 +15,15 @@
  *   partition i32
  *   records  the record batches as appended to the partition log (offsets assigned)
  */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { crc32c, crc32cUpdate } from '../protocol/records/crc32c.js';
 import { writeFileAtomically } from './checkpoint-file.js';
 import { FileWindow } from './file-window.js';
+import { nodeFileOps, writeFully, type StorageFileOps } from './file-ops.js';
 import { GroupCommit } from './group-commit.js';
+import { isStorageIoError, type LogDirFailure } from './log-dir-failure.js';
 
 const SUFFIX = '.journal';
 const CHECKPOINT_FILE = 'journal-checkpoint';
@@ -52,7 +54,7 @@ interface JournalFile {
 }
 
 export class NodeJournal {
-  private readonly files: JournalFile[] = [];
+  private readonly journalFiles: JournalFile[] = [];
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
   private checkpointPosition: JournalPosition;
@@ -72,38 +74,43 @@ export class NodeJournal {
   private constructor(
     private readonly directory: string,
     private readonly fileBytes: number,
+    private readonly files: StorageFileOps,
+    private readonly logDir: LogDirFailure | null,
   ) {
     this.checkpointPosition = { sequence: 0, offset: 0 };
     this.groupCommit = new GroupCommit(() => this.flushOnce());
   }
 
-  /** Opens the journal in `directory` (created if needed); call `replay()` before appending. */
-  static open(directory: string, fileBytes: number): NodeJournal {
+  /**
+   * Opens the journal in `directory` (created if needed); call `replay()` before appending. A
+   * failed write or fsync takes `logDir` (the node's data dir) offline.
+   */
+  static open(directory: string, fileBytes: number, files: StorageFileOps = nodeFileOps, logDir: LogDirFailure | null = null): NodeJournal {
     mkdirSync(directory, { recursive: true });
-    const journal = new NodeJournal(directory, fileBytes);
+    const journal = new NodeJournal(directory, fileBytes, files, logDir);
     journal.checkpointPosition = journal.readCheckpoint();
     for (const sequence of journal.listSequences()) {
       if (sequence < journal.checkpointPosition.sequence) {
         rmSync(journal.path(sequence), { force: true });
         continue;
       }
-      const fd = openSync(journal.path(sequence), 'r+');
+      const fd = files.openSync(journal.path(sequence), 'r+');
       let sizeBytes = fstatSync(fd).size;
       const checkpoint = journal.checkpointPosition;
       if (sequence === checkpoint.sequence && sizeBytes < checkpoint.offset) {
         // The checkpoint names a position past the file's end (a crash lost unsynced journal
         // bytes that the logs had already made durable). Appends must not land before it, or a
         // later replay, starting at the checkpoint, would skip them: pad the file up to it.
-        ftruncateSync(fd, checkpoint.offset);
+        files.ftruncateSync(fd, checkpoint.offset);
         sizeBytes = checkpoint.offset;
       }
-      journal.files.push({ sequence, fd, sizeBytes, synced: true });
+      journal.journalFiles.push({ sequence, fd, sizeBytes, synced: true });
     }
     return journal;
   }
 
   get position(): JournalPosition {
-    const last = this.files[this.files.length - 1];
+    const last = this.journalFiles[this.journalFiles.length - 1];
     return last === undefined ? this.checkpointPosition : { sequence: last.sequence, offset: last.sizeBytes };
   }
 
@@ -112,8 +119,8 @@ export class NodeJournal {
    * entry and cuts the journal there, so appends after the replay continue from a clean end.
    */
   *replay(): Generator<JournalEntry> {
-    for (let index = 0; index < this.files.length; index++) {
-      const file = this.files[index]!;
+    for (let index = 0; index < this.journalFiles.length; index++) {
+      const file = this.journalFiles[index]!;
       const start = file.sequence === this.checkpointPosition.sequence ? this.checkpointPosition.offset : 0;
       const end = yield* this.replayFile(file, start);
       if (end < file.sizeBytes) {
@@ -147,18 +154,29 @@ export class NodeJournal {
 
   /** Drops everything from file `index` at `offset` on (a torn tail). */
   private cutAt(index: number, offset: number): void {
-    const file = this.files[index]!;
-    ftruncateSync(file.fd, offset);
+    const file = this.journalFiles[index]!;
+    this.files.ftruncateSync(file.fd, offset);
     file.sizeBytes = offset;
-    for (const later of this.files.splice(index + 1)) {
-      closeSync(later.fd);
+    for (const later of this.journalFiles.splice(index + 1)) {
+      this.files.closeSync(later.fd);
       rmSync(this.path(later.sequence), { force: true });
     }
   }
 
-  /** Appends one entry for `records[start, end)` of `topic`-`partition`; not durable until flush. */
+  /**
+   * Appends one entry for `records[start, end)` of `topic`-`partition`; not durable until
+   * flush. A write that fails with an I/O error takes the journal (and the log dir) offline.
+   */
   append(topic: string, partition: number, records: Buffer, start = 0, end = records.length): void {
     this.checkWritable();
+    try {
+      this.appendEntry(topic, partition, records, start, end);
+    } catch (error) {
+      throw this.failWrite(error, 'write');
+    }
+  }
+
+  private appendEntry(topic: string, partition: number, records: Buffer, start: number, end: number): void {
     const file = this.writableFile(end - start + 3 * topic.length + LENGTH_BYTES + HEADER_FIXED_BYTES);
     const header = this.header;
     const topicLength = header.write(topic, LENGTH_BYTES + CRC_BYTES + 2, 'utf8');
@@ -181,8 +199,8 @@ export class NodeJournal {
       records.copy(this.pending, this.pendingBytes + headerBytes, start, end);
       this.pendingBytes += entryBytes;
     } else {
-      writeFully(file.fd, header, 0, headerBytes, file.sizeBytes);
-      writeFully(file.fd, records, start, end - start, file.sizeBytes + headerBytes);
+      writeFully(this.files, file.fd, header, 0, headerBytes, file.sizeBytes);
+      writeFully(this.files, file.fd, records, start, end - start, file.sizeBytes + headerBytes);
     }
     file.sizeBytes += entryBytes;
     file.synced = false;
@@ -192,24 +210,28 @@ export class NodeJournal {
   /** Writes the entries appended since the last write (one pwrite for a whole drain's worth). */
   private writePending(): void {
     if (this.pendingBytes === 0 || this.pendingFile === null) return;
-    writeFully(this.pendingFile.fd, this.pending, 0, this.pendingBytes, this.pendingAt);
+    writeFully(this.files, this.pendingFile.fd, this.pending, 0, this.pendingBytes, this.pendingAt);
     this.pendingBytes = 0;
     this.pendingFile = null;
   }
 
   private writableFile(entryBytes: number): JournalFile {
-    const last = this.files[this.files.length - 1];
+    const last = this.journalFiles[this.journalFiles.length - 1];
     if (last !== undefined && (last.sizeBytes === 0 || last.sizeBytes + entryBytes <= this.fileBytes)) return last;
     const sequence = last === undefined ? this.checkpointPosition.sequence : last.sequence + 1;
-    const fd = openSync(this.path(sequence), existsSync(this.path(sequence)) ? 'r+' : 'w+');
+    const fd = this.files.openSync(this.path(sequence), existsSync(this.path(sequence)) ? 'r+' : 'w+');
     const file: JournalFile = { sequence, fd, sizeBytes: fstatSync(fd).size, synced: true };
-    this.files.push(file);
+    this.journalFiles.push(file);
     return file;
   }
 
   /** Group-committed fdatasync of every journal file with unsynced appends. */
   flush(): Promise<number> {
-    this.writePending();
+    try {
+      this.writePending();
+    } catch (error) {
+      return Promise.reject(this.failWrite(error, 'write'));
+    }
     return this.groupCommit.flush();
   }
 
@@ -222,13 +244,17 @@ export class NodeJournal {
     this.checkWritable();
     try {
       this.writePending();
-      for (const file of this.files) {
+    } catch (error) {
+      throw this.failWrite(error, 'write');
+    }
+    try {
+      for (const file of this.journalFiles) {
         if (file.synced) continue;
         file.synced = true;
-        fdatasyncSync(file.fd);
+        this.files.fdatasyncSync(file.fd);
       }
     } catch (error) {
-      throw this.fail(error);
+      throw this.fail(error, 'flush');
     }
   }
 
@@ -239,12 +265,12 @@ export class NodeJournal {
 
   private async flushOnce(): Promise<number> {
     this.checkWritable();
-    const dirty = this.files.filter((file) => !file.synced);
+    const dirty = this.journalFiles.filter((file) => !file.synced);
     for (const file of dirty) file.synced = true;
     try {
-      await Promise.all(dirty.map((file) => new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())))));
+      await Promise.all(dirty.map((file) => new Promise<void>((resolve, reject) => this.files.fdatasync(file.fd, (error) => (error ? reject(error) : resolve())))));
     } catch (error) {
-      throw this.fail(error);
+      throw this.fail(error, 'flush');
     }
     return 0;
   }
@@ -252,20 +278,29 @@ export class NodeJournal {
   /**
    * After a failed fdatasync the page cache may have dropped journal bytes: the journal takes no
    * more appends and no flush succeeds again (a retried fsync could report success for lost
-   * data). The node answers KAFKA_STORAGE_ERROR for what it covered.
+   * data). The node answers KAFKA_STORAGE_ERROR for what it covered. The journal lives in the
+   * node's data dir, which goes offline with it.
    */
-  private fail(error: unknown): KafkaError {
+  private fail(error: unknown, operation: string): KafkaError {
     this.failure ??= error instanceof Error ? error : new Error(String(error));
-    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal failed to flush: ${this.failure.message}`);
+    this.logDir?.fail(this.failure, `node journal ${operation}`);
+    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal failed to ${operation}: ${this.failure.message}`);
   }
 
-  /** The journal failed to flush once and is unusable (see `fail`). */
+  /** The error to throw for a failed write: I/O errors take the journal offline; bugs pass. */
+  private failWrite(error: unknown, operation: string): unknown {
+    if (error instanceof KafkaError) return error;
+    return isStorageIoError(error) ? this.fail(error, operation) : error;
+  }
+
+  /** The journal failed once, or its log dir is offline: it is unusable (see `fail`). */
   get isOffline(): boolean {
-    return this.failure !== null;
+    return this.failure !== null || this.logDir?.isOffline === true;
   }
 
   private checkWritable(): void {
-    if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal is offline after a failed flush: ${this.failure.message}`);
+    if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `node journal is offline after a failed write: ${this.failure.message}`);
+    if (this.logDir?.isOffline === true) throw this.logDir.offlineError();
   }
 
   /**
@@ -273,23 +308,37 @@ export class NodeJournal {
    * deletes the journal files wholly before it.
    */
   checkpoint(position: JournalPosition): void {
-    // The file must reach the position before the checkpoint names it (see `open`).
-    this.writePending();
-    writeFileAtomically(join(this.directory, CHECKPOINT_FILE), `${position.sequence} ${position.offset}\n`);
+    // Offline, the logs may lack what the journal holds: the checkpoint must stay where it is.
+    this.checkWritable();
+    try {
+      // The file must reach the position before the checkpoint names it (see `open`).
+      this.writePending();
+      writeFileAtomically(join(this.directory, CHECKPOINT_FILE), `${position.sequence} ${position.offset}\n`, this.files);
+    } catch (error) {
+      throw this.failWrite(error, 'checkpoint');
+    }
     this.checkpointPosition = position;
-    while (this.files.length > 1 && this.files[0]!.sequence < position.sequence) {
-      const file = this.files.shift()!;
-      closeSync(file.fd);
+    while (this.journalFiles.length > 1 && this.journalFiles[0]!.sequence < position.sequence) {
+      const file = this.journalFiles.shift()!;
+      this.files.closeSync(file.fd);
       rmSync(this.path(file.sequence), { force: true });
     }
     this.bytesSinceCheckpoint = 0;
   }
 
   async close(): Promise<void> {
-    this.writePending();
+    if (!this.isOffline) {
+      try {
+        this.writePending();
+      } catch (error) {
+        // Nothing pending was acknowledged: the journal just goes offline with its dir.
+        const failure = this.failWrite(error, 'write');
+        if (!(failure instanceof KafkaError)) throw failure;
+      }
+    }
     await this.groupCommit.idle();
-    for (const file of this.files) closeSync(file.fd);
-    this.files.length = 0;
+    for (const file of this.journalFiles) this.files.closeSync(file.fd);
+    this.journalFiles.length = 0;
   }
 
   private readCheckpoint(): JournalPosition {
@@ -313,7 +362,3 @@ export class NodeJournal {
   }
 }
 
-function writeFully(fd: number, bytes: Buffer, start: number, length: number, position: number): void {
-  let written = 0;
-  while (written < length) written += writeSync(fd, bytes, start + written, length - written, position + written);
-}

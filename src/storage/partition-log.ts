@@ -6,8 +6,7 @@
  * Reads return whole batches as bytes. The log also owns roll, retention, truncation,
  * DeleteRecords (log start offset) and recovery on open.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
   checkBatchFrame,
@@ -25,9 +24,15 @@ import { Attribute, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/
 import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, LogSegment, TIME_INDEX_SUFFIX, type SegmentOptions } from './segment.js';
-import { commitCleanedSegments, completeInterruptedSwaps, DELETED_SUFFIX, installSwappedSegments, retireSegmentFiles, SWAP_SUFFIX, unlinkLater } from './cleaner/segment-swap.js';
-import { CLEANED_SUFFIX } from './cleaner/cleaned-segment-writer.js';
+import { LogSegment, type SegmentOptions } from './segment.js';
+import { nodeFileOps, type StorageFileOps } from './file-ops.js';
+import { isStorageIoError, LogDirFailure } from './log-dir-failure.js';
+import { LogDurability } from './log-durability.js';
+import { LogLoader, type RecoverySummary } from './log-loader.js';
+import { checkCleanedSegments, commitSwap, indexOfUnchangedRun, snapshotOf, swapInMemory, type CleanedSegmentFiles, type SegmentSnapshot, type SegmentSwap } from './replace-segments.js';
+
+export type { RecoverySummary } from './log-loader.js';
+export type { CleanedSegmentFiles, SegmentSnapshot } from './replace-segments.js';
 
 export interface PartitionLogOptions {
   directory: string;
@@ -41,6 +46,10 @@ export interface PartitionLogOptions {
   cleanShutdown?: boolean;
   /** When group-commit rounds start (default: at once if none runs); tests inject others. */
   scheduler?: Scheduler;
+  /** The file system calls that write (default node:fs); tests inject faults here. */
+  files?: StorageFileOps;
+  /** The data dir's failure channel: an I/O error here takes the whole dir offline. */
+  logDir?: LogDirFailure;
   log?: (message: string) => void;
 }
 
@@ -64,66 +73,50 @@ export interface TimestampLookup {
   timestampMs: number;
 }
 
-export interface RecoverySummary {
-  segmentsRecovered: number;
-  segmentsWithRebuiltIndexes: number;
-  truncatedBytes: number;
-  segmentsDeleted: number;
-}
-
-/** A closed segment as log compaction sees it; `identity` tells a swap it is still the same segment. */
-export interface SegmentSnapshot {
-  readonly baseOffset: number;
-  readonly nextOffset: number;
-  readonly sizeBytes: number;
-  readonly identity: object;
-}
-
-/** An output segment of compaction: files `<baseOffset>.{log,index,timeindex}.cleaned` in the log directory. */
-export interface CleanedSegmentFiles {
-  readonly baseOffset: number;
-  readonly nextOffset: number;
-}
-
 export class PartitionLog {
   readonly directory: string;
   config: LogConfig;
-  private segments: LogSegment[] = [];
+  private readonly segments: LogSegment[];
   private startOffset: number;
-  private durableOffset: number;
-  /**
-   * Offsets below this are durable through the node journal, contiguously from the durable
-   * prefix (not necessarily in the segment files).
-   */
-  private journalDurableOffset = 0;
-  /** Journal-durable ranges [from, to) not yet joined to the durable prefix. */
-  private pendingJournalRanges: Array<{ from: number; to: number }> = [];
+  /** The recovery point and the durable end offset, and the acknowledgements waiting on them. */
+  private readonly durability: LogDurability;
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
   private syncRounds = 0;
-  /** Acknowledgements waiting for a flush to cover their offset, in offset order. */
-  private durabilityWaiters: Array<{ offset: number; resolve: () => void; reject: (error: Error) => void }> = [];
   private closed = false;
   private readonly clock: Clock;
+  private readonly files: StorageFileOps;
+  private readonly logDir: LogDirFailure;
   private readonly logLine: (message: string) => void;
-  readonly recovery: RecoverySummary = { segmentsRecovered: 0, segmentsWithRebuiltIndexes: 0, truncatedBytes: 0, segmentsDeleted: 0 };
+  readonly recovery: RecoverySummary;
 
   private constructor(options: PartitionLogOptions) {
     this.directory = options.directory;
     this.config = options.config;
     this.clock = options.clock;
+    this.files = options.files ?? nodeFileOps;
+    this.logDir = options.logDir ?? new LogDirFailure(options.directory);
     this.logLine = options.log ?? (() => {});
-    this.startOffset = options.logStartOffset ?? 0;
-    this.durableOffset = options.recoveryPoint ?? 0;
     this.groupCommit = new GroupCommit(() => this.flushOnce(), options.scheduler ?? startImmediately);
+    const loaded = LogLoader.load({
+      directory: options.directory,
+      segmentOptions: this.segmentOptions,
+      maxBatchSizeBytes: this.maxBatchSizeBytes,
+      recoveryPoint: options.recoveryPoint ?? 0,
+      logStartOffset: options.logStartOffset ?? 0,
+      cleanShutdown: options.cleanShutdown ?? false,
+      log: this.logLine,
+    });
+    this.segments = loaded.segments;
+    this.startOffset = loaded.logStartOffset;
+    this.durability = new LogDurability(loaded.recoveryPoint);
+    this.recovery = loaded.recovery;
   }
 
   /** Opens (creating if needed) and recovers the log in `options.directory`. */
   static open(options: PartitionLogOptions): PartitionLog {
     mkdirSync(options.directory, { recursive: true });
-    const log = new PartitionLog(options);
-    log.loadSegments(options.cleanShutdown ?? false);
-    return log;
+    return new PartitionLog(options);
   }
 
   get logStartOffset(): number {
@@ -136,7 +129,7 @@ export class PartitionLog {
 
   /** Every offset below this is fdatasynced in the segment files (Kafka's recovery point). */
   get recoveryPoint(): number {
-    return this.durableOffset;
+    return this.durability.recoveryPoint;
   }
 
   /**
@@ -144,7 +137,7 @@ export class PartitionLog {
    * replay after a crash puts it back). Acknowledgements and the high watermark follow it.
    */
   get durableEndOffset(): number {
-    return Math.max(this.durableOffset, Math.min(this.journalDurableOffset, this.logEndOffset));
+    return this.durability.durableEndOffset;
   }
 
   /**
@@ -154,30 +147,7 @@ export class PartitionLog {
    * fsynced later, at the journal's checkpoint.
    */
   acknowledgeDurable(from: number, to: number): void {
-    if (to <= this.durableEndOffset) return;
-    this.pendingJournalRanges.push({ from, to });
-    this.joinJournalRanges();
-  }
-
-  /** Extends the durable prefix with every pending journal range that now touches it. */
-  private joinJournalRanges(): void {
-    let end = this.durableEndOffset;
-    let joined = true;
-    while (joined && this.pendingJournalRanges.length > 0) {
-      joined = false;
-      const remaining: Array<{ from: number; to: number }> = [];
-      for (const range of this.pendingJournalRanges) {
-        if (range.from <= end) {
-          if (range.to > end) end = range.to;
-          joined = true;
-        } else {
-          remaining.push(range);
-        }
-      }
-      this.pendingJournalRanges = remaining;
-    }
-    if (end > this.journalDurableOffset) this.journalDurableOffset = end;
-    this.settleDurabilityWaiters(null);
+    this.durability.markJournaled({ from, to });
   }
 
   /**
@@ -200,8 +170,7 @@ export class PartitionLog {
           break;
         }
         checkBatchFrame(records, position, position + sizeBytes);
-        this.maybeRoll(sizeBytes, lastOffset);
-        this.activeSegment.append(records, position, position + sizeBytes, this.clock.nowMs());
+        this.writeBatches(records, position, position + sizeBytes, lastOffset);
         appended++;
       }
       position += sizeBytes;
@@ -242,6 +211,7 @@ export class PartitionLog {
       indexIntervalBytes: this.config.indexIntervalBytes,
       maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
       preallocate: this.config.preallocate,
+      files: this.files,
     };
   }
 
@@ -281,16 +251,31 @@ export class PartitionLog {
       nextOffset += readLastOffsetDelta(records, position) + 1;
       position += LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
     }
-    this.maybeRoll(records.length, nextOffset - 1);
-    this.activeSegment.append(records, 0, records.length, this.clock.nowMs());
+    this.writeBatches(records, 0, records.length, nextOffset - 1);
     return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, sizeBytes: records.length };
+  }
+
+  /** Rolls if needed and appends `records[start, end)`; an I/O error takes the log dir offline. */
+  private writeBatches(records: Buffer, start: number, end: number, lastOffset: number): void {
+    try {
+      this.maybeRoll(end - start, lastOffset);
+      this.activeSegment.append(records, start, end, this.clock.nowMs());
+    } catch (error) {
+      throw this.logDir.classify(error, `append to ${this.directory}`);
+    }
   }
 
   private checkWritable(): void {
     if (this.closed) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log ${this.directory} is closed`);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     if (this.failure !== null) {
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.directory} is offline after a storage error: ${this.failure.message}`);
     }
+  }
+
+  /** The log takes no appends and serves no reads: its own flush failed, or its log dir is offline. */
+  get isOffline(): boolean {
+    return this.failure !== null || this.logDir.isOffline;
   }
 
   // ---- roll and flush -----------------------------------------------------------------
@@ -308,17 +293,21 @@ export class PartitionLog {
   roll(): void {
     const active = this.activeSegment;
     if (active.isEmpty) return;
-    active.offsetIndex.writePending();
-    active.timeIndex.writePending();
-    active.trimPreallocation();
-    active.releaseReadBuffer();
-    this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
+    try {
+      active.offsetIndex.writePending();
+      active.timeIndex.writePending();
+      active.trimPreallocation();
+      active.releaseReadBuffer();
+      this.segments.push(LogSegment.create(this.directory, active.nextOffset, this.segmentOptions));
+    } catch (error) {
+      throw this.logDir.classify(error, `roll of ${this.directory}`);
+    }
   }
 
   /** Group-committed flush; resolves with the durable offset covering earlier appends. */
   flush(): Promise<number> {
     // A deleted or closed log has nothing left to make durable (and no open files).
-    if (this.closed) return Promise.resolve(this.durableOffset);
+    if (this.closed) return Promise.resolve(this.durability.recoveryPoint);
     return this.groupCommit.flush();
   }
 
@@ -338,22 +327,14 @@ export class PartitionLog {
   whenDurable(offset: number): Promise<void> {
     if (this.config.flushPolicy !== FlushPolicy.ALWAYS || offset < this.durableEndOffset) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message));
-    return new Promise((resolve, reject) => this.durabilityWaiters.push({ offset, resolve, reject }));
-  }
-
-  private settleDurabilityWaiters(error: Error | null): void {
-    const waiters = this.durabilityWaiters;
-    let settled = 0;
-    const durableEnd = this.durableEndOffset;
-    while (settled < waiters.length && (error !== null || waiters[settled]!.offset < durableEnd)) {
-      const waiter = waiters[settled++]!;
-      if (error === null) waiter.resolve();
-      else waiter.reject(error);
-    }
-    if (settled > 0) this.durabilityWaiters = waiters.slice(settled);
+    if (this.logDir.isOffline) return Promise.reject(this.logDir.offlineError());
+    return this.durability.whenDurable(offset);
   }
 
   private async flushOnce(): Promise<number> {
+    // Offline, the log end may cover appends that never reached the file: nothing becomes durable.
+    if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     const target = this.logEndOffset;
     const dirty = this.segments.filter((segment) => segment.hasUnflushedBytes);
     try {
@@ -373,8 +354,9 @@ export class PartitionLog {
    * KAFKA_STORAGE_ERROR KafkaError when the fsync fails (the log is then offline).
    */
   flushNow(): number {
-    if (this.closed) return this.durableOffset;
+    if (this.closed) return this.durability.recoveryPoint;
     if (this.failure !== null) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    if (this.logDir.isOffline) throw this.logDir.offlineError();
     const target = this.logEndOffset;
     try {
       for (const segment of this.segments) if (segment.hasUnflushedBytes) segment.flushDataNow();
@@ -391,23 +373,26 @@ export class PartitionLog {
    * rejected with KAFKA_STORAGE_ERROR, and it takes no more appends.
    */
   takeOffline(cause: Error): void {
-    if (this.failure === null) this.failFlush(cause);
+    if (this.failure !== null) return;
+    this.failure = cause;
+    this.durability.failWaiters(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, cause.message));
   }
 
-  /** After a failed fsync the page cache may have dropped our writes: never ack again. */
+  /**
+   * After a failed fsync the page cache may have dropped our writes: never ack again. An I/O
+   * error takes the whole log dir offline (the same disk holds its other logs).
+   */
   private failFlush(error: unknown): KafkaError {
-    this.failure = error instanceof Error ? error : new Error(String(error));
-    this.logLine(`log ${this.directory} failed to flush and is now offline: ${this.failure.message}`);
-    const storageError = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
-    this.settleDurabilityWaiters(storageError);
-    return storageError;
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.logLine(`log ${this.directory} failed to flush and is now offline: ${cause.message}`);
+    this.takeOffline(cause);
+    if (isStorageIoError(error)) this.logDir.fail(error, `flush of ${this.directory}`);
+    return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, cause.message);
   }
 
   private markDurable(target: number): number {
-    if (target > this.durableOffset) this.durableOffset = target;
-    if (this.pendingJournalRanges.length > 0) this.joinJournalRanges();
-    else this.settleDurabilityWaiters(null);
-    return this.durableOffset;
+    this.durability.markFlushed(target);
+    return this.durability.recoveryPoint;
   }
 
   // ---- read ---------------------------------------------------------------------------
@@ -512,9 +497,7 @@ export class PartitionLog {
       active.truncateTo(offset);
       this.startSegmentAfterCompactedGap(firstRemoved === null ? offset : Math.min(offset, firstRemoved.baseOffset));
     }
-    if (this.durableOffset > this.logEndOffset) this.durableOffset = this.logEndOffset;
-    if (this.journalDurableOffset > this.logEndOffset) this.journalDurableOffset = this.logEndOffset;
-    this.pendingJournalRanges = this.pendingJournalRanges.filter((range) => range.to <= this.logEndOffset);
+    this.durability.truncateTo(this.logEndOffset);
     if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
   }
 
@@ -581,12 +564,7 @@ export class PartitionLog {
 
   /** The closed segments, oldest first (never the active one): what compaction may rewrite. */
   closedSegments(): SegmentSnapshot[] {
-    return this.segments.slice(0, -1).map((segment) => ({
-      baseOffset: segment.baseOffset,
-      nextOffset: segment.nextOffset,
-      sizeBytes: segment.sizeBytes,
-      identity: segment,
-    }));
+    return this.segments.slice(0, -1).map(snapshotOf);
   }
 
   /** Index layout of this log's segments; compaction writes its output with it. */
@@ -611,163 +589,55 @@ export class PartitionLog {
   async replaceSegments(cleaned: readonly CleanedSegmentFiles[], originals: readonly SegmentSnapshot[]): Promise<boolean> {
     do await this.groupCommit.idle();
     while (this.groupCommit.isFlushing);
-    const first = this.indexOfUnchangedRun(originals);
-    if (this.closed || this.failure !== null || first < 0) return false;
-    this.checkCleanedSegments(cleaned, originals, this.segments[first + originals.length]!.baseOffset);
-    const baseOffsets = cleaned.map((segment) => segment.baseOffset);
-    commitCleanedSegments(this.directory, baseOffsets);
+    const first = indexOfUnchangedRun(this.segments, originals);
+    if (this.closed || this.isOffline || first < 0) return false;
+    checkCleanedSegments(this.directory, cleaned, originals, this.segments[first + originals.length]!.baseOffset);
+    const swap: SegmentSwap = {
+      directory: this.directory,
+      segments: this.segments,
+      first,
+      count: originals.length,
+      cleaned,
+      segmentOptions: this.segmentOptions,
+      maxBatchSizeBytes: this.maxBatchSizeBytes,
+      log: this.logLine,
+    };
+    commitSwap(swap);
     try {
-      const replaced = this.segments.slice(first, first + originals.length);
-      const retired: string[] = [];
-      for (const segment of replaced) {
-        segment.close();
-        retired.push(...retireSegmentFiles([segment.logPath, segment.offsetIndex.path, segment.timeIndex.path]));
-      }
-      installSwappedSegments(this.directory, baseOffsets);
-      const swappedIn = cleaned.map((segment) => this.openCleanedSegment(segment));
-      this.segments.splice(first, replaced.length, ...swappedIn);
-      unlinkLater(retired, this.logLine);
+      swapInMemory(swap);
     } catch (error) {
       // The swap is committed on disk (a restart completes it) but memory no longer matches.
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      this.logLine(`log ${this.directory} failed in a compaction swap and is now offline: ${this.failure.message}`);
+      const cause = error instanceof Error ? error : new Error(String(error));
+      this.logLine(`log ${this.directory} failed in a compaction swap and is now offline: ${cause.message}`);
+      this.takeOffline(cause);
       throw error;
     }
     return true;
   }
 
-  /** Position of `originals` in the segment list if they are all still there, unchanged and closed; else -1. */
-  private indexOfUnchangedRun(originals: readonly SegmentSnapshot[]): number {
-    if (originals.length === 0) return -1;
-    const first = this.segments.indexOf(originals[0]!.identity as LogSegment);
-    if (first < 0 || first + originals.length >= this.segments.length) return -1;
-    for (let index = 0; index < originals.length; index++) {
-      const segment = this.segments[first + index]!;
-      const original = originals[index]!;
-      if (segment !== original.identity || segment.sizeBytes !== original.sizeBytes || segment.nextOffset !== original.nextOffset) return -1;
-    }
-    return first;
-  }
-
-  /** Output must cover the originals' offsets from their first base offset, in order. */
-  private checkCleanedSegments(cleaned: readonly CleanedSegmentFiles[], originals: readonly SegmentSnapshot[], followingBaseOffset: number): void {
-    const bases = new Set(originals.map((original) => original.baseOffset));
-    let previousNext = originals[0]!.baseOffset;
-    for (const [index, segment] of cleaned.entries()) {
-      const valid = bases.has(segment.baseOffset) && segment.baseOffset >= previousNext && segment.nextOffset > segment.baseOffset;
-      if (!valid || (index === 0 && segment.baseOffset !== originals[0]!.baseOffset)) {
-        throw new Error(`log ${this.directory}: cleaned segments ${JSON.stringify(cleaned)} do not fit the replaced segments`);
-      }
-      previousNext = segment.nextOffset;
-    }
-    if (cleaned.length === 0 || previousNext > followingBaseOffset) {
-      throw new Error(`log ${this.directory}: cleaned segments end at ${previousNext}, past the next segment at ${followingBaseOffset}`);
-    }
-  }
-
-  private openCleanedSegment(cleaned: CleanedSegmentFiles): LogSegment {
-    const segment = LogSegment.open(this.directory, cleaned.baseOffset, this.segmentOptions);
-    segment.loadIndexes(this.maxBatchSizeBytes);
-    if (segment.nextOffset !== cleaned.nextOffset) {
-      throw new Error(`log ${this.directory}: swapped-in segment ${cleaned.baseOffset} ends at ${segment.nextOffset}, expected ${cleaned.nextOffset}`);
-    }
-    return segment;
-  }
-
-  // ---- open, recovery, close ----------------------------------------------------------
-
-  private loadSegments(cleanShutdown: boolean): void {
-    const baseOffsets = this.listSegmentFiles();
-    const maxBatchSizeBytes = Math.max(this.config.maxMessageBytes, this.config.segmentBytes);
-    for (let index = 0; index < baseOffsets.length; index++) {
-      const segment = LogSegment.open(this.directory, baseOffsets[index]!, this.segmentOptions);
-      const nextBase = baseOffsets[index + 1];
-      const belowRecoveryPoint = cleanShutdown || (nextBase !== undefined && nextBase <= this.durableOffset);
-      const previous = this.segments[this.segments.length - 1];
-      if (previous !== undefined && segment.baseOffset < previous.nextOffset) {
-        this.logLine(`log ${this.directory}: segment ${segment.baseOffset} overlaps its predecessor; deleting it and later segments`);
-        this.deleteSegmentFiles(segment, baseOffsets.slice(index + 1));
-        break;
-      }
-      this.segments.push(segment);
-      if (belowRecoveryPoint) {
-        if (segment.loadIndexes(maxBatchSizeBytes)) this.recovery.segmentsWithRebuiltIndexes++;
-        continue;
-      }
-      if (this.recoverSegment(segment, maxBatchSizeBytes)) {
-        this.deleteSegmentFiles(null, baseOffsets.slice(index + 1));
-        break;
-      }
-    }
-    this.finishLoading();
-  }
-
-  /** Full scan of one segment; returns true if its tail was cut (later segments must go). */
-  private recoverSegment(segment: LogSegment, maxBatchSizeBytes: number): boolean {
-    const result = segment.recover(maxBatchSizeBytes);
-    this.recovery.segmentsRecovered++;
-    if (result.truncatedBytes === 0) return false;
-    this.recovery.truncatedBytes += result.truncatedBytes;
-    this.logLine(`log ${this.directory}: truncated ${result.truncatedBytes} bytes of segment ${segment.baseOffset}: ${result.reason}`);
-    return true;
-  }
-
-  private deleteSegmentFiles(opened: LogSegment | null, laterBaseOffsets: readonly number[]): void {
-    if (opened !== null) {
-      opened.delete();
-      this.recovery.segmentsDeleted++;
-    }
-    for (const baseOffset of laterBaseOffsets) {
-      LogSegment.open(this.directory, baseOffset, this.segmentOptions).delete();
-      this.recovery.segmentsDeleted++;
-    }
-  }
-
-  private finishLoading(): void {
-    if (this.segments.length === 0) {
-      this.segments.push(LogSegment.create(this.directory, this.startOffset, this.segmentOptions));
-    }
-    // Recovered data is verified but maybe not on disk yet: make it durable before serving.
-    for (const segment of this.segments) {
-      if (segment.hasUnflushedBytes) segment.flushSync();
-    }
-    this.durableOffset = this.logEndOffset;
-    if (this.startOffset < this.segments[0]!.baseOffset) this.startOffset = this.segments[0]!.baseOffset;
-    if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
-  }
-
-  /** Base offsets of the `.log` files, sorted; removes leftovers of interrupted operations. */
-  private listSegmentFiles(): number[] {
-    let names = readdirSync(this.directory);
-    // Leftovers of an interrupted compaction swap are rare: read the directory again only then.
-    if (names.some((name) => name.endsWith(SWAP_SUFFIX) || name.endsWith(CLEANED_SUFFIX) || name.endsWith(DELETED_SUFFIX))) {
-      completeInterruptedSwaps(this.directory, this.logLine);
-      names = readdirSync(this.directory);
-    }
-    const baseOffsets: number[] = [];
-    const logs = new Set(names.filter((name) => name.endsWith(LOG_SUFFIX)).map((name) => name.slice(0, -LOG_SUFFIX.length)));
-    for (const name of names) {
-      if (name.endsWith(LOG_SUFFIX)) {
-        const baseOffset = Number(name.slice(0, -LOG_SUFFIX.length));
-        if (Number.isSafeInteger(baseOffset) && baseOffset >= 0) baseOffsets.push(baseOffset);
-      } else if (name.endsWith('.tmp') || isOrphanIndex(name, logs)) {
-        rmSync(join(this.directory, name), { force: true });
-      }
-    }
-    return baseOffsets.sort((a, b) => a - b);
-  }
+  // ---- close --------------------------------------------------------------------------
 
   /** Flushes everything, syncs the indexes and closes the files. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.failure === null) await this.flush();
+    if (!this.isOffline) await this.flush().catch(() => undefined);
     await this.groupCommit.idle();
     this.closed = true;
     for (const segment of this.segments) {
       // Written, not fsynced: open checks index files against the log and rebuilds what is
       // missing, so their durability costs a shutdown thousands of fsyncs for nothing.
-      if (this.failure === null) segment.writeIndexes();
-      segment.close();
+      if (!this.isOffline) this.closingWrite(() => segment.writeIndexes());
+      this.closingWrite(() => segment.close());
+    }
+  }
+
+  /** A full or failing disk must not stop a shutdown: open rebuilds what did not reach it. */
+  private closingWrite(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      const failure = this.logDir.classify(error, `close of ${this.directory}`);
+      if (!(failure instanceof KafkaError)) throw failure;
     }
   }
 
@@ -778,13 +648,6 @@ export class PartitionLog {
     for (const segment of this.segments) segment.close();
     if (existsSync(this.directory)) rmSync(this.directory, { recursive: true, force: true });
   }
-}
-
-function isOrphanIndex(name: string, logs: ReadonlySet<string>): boolean {
-  for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-    if (name.endsWith(suffix)) return !logs.has(name.slice(0, -suffix.length));
-  }
-  return false;
 }
 
 function flushSegment(segment: LogSegment): Promise<void> {

@@ -7,7 +7,8 @@
  * No file descriptor stays open between writes: a broker with 10,000 partitions would
  * otherwise hold three descriptors per partition instead of one (the `.log`).
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
+import { nodeFileOps, writeFully, type StorageFileOps } from './file-ops.js';
 
 export interface IndexEntryCodec {
   readonly entrySizeBytes: number;
@@ -17,7 +18,6 @@ export interface IndexEntryCodec {
 }
 
 const INITIAL_CAPACITY = 8;
-const EMPTY = Buffer.alloc(0);
 
 export class SparseIndex {
   private keys = new Float64Array(INITIAL_CAPACITY);
@@ -30,6 +30,7 @@ export class SparseIndex {
     readonly path: string,
     private readonly codec: IndexEntryCodec,
     readonly maxEntries: number,
+    private readonly files: StorageFileOps = nodeFileOps,
   ) {}
 
   get entryCount(): number {
@@ -113,7 +114,7 @@ export class SparseIndex {
     for (let index = this.persistedCount; index < this.count; index++) {
       this.codec.write(bytes, (index - this.persistedCount) * size, this.keys[index]!, this.values[index]!);
     }
-    writeSync(fd, bytes, 0, bytes.length, this.persistedCount * size);
+    writeFully(this.files, fd, bytes, 0, bytes.length, this.persistedCount * size);
     this.persistedCount = this.count;
   }
 
@@ -121,8 +122,8 @@ export class SparseIndex {
   sync(): void {
     this.withFile((fd) => {
       this.writeEntries(fd);
-      ftruncateSync(fd, this.count * this.codec.entrySizeBytes);
-      fsyncSync(fd);
+      this.files.ftruncateSync(fd, this.count * this.codec.entrySizeBytes);
+      this.files.fsyncSync(fd);
     });
   }
 
@@ -154,18 +155,18 @@ export class SparseIndex {
   resetFile(): void {
     this.count = 0;
     this.persistedCount = 0;
-    writeFileSync(this.path, EMPTY);
+    this.files.closeSync(this.files.openSync(this.path, 'w'));
   }
 
   /** Nothing stays open; kept so callers can close segments uniformly. */
   close(): void {}
 
   private withFile(action: (fd: number) => void): void {
-    const fd = openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
+    const fd = this.files.openSync(this.path, existsSync(this.path) ? 'r+' : 'w+');
     try {
       action(fd);
     } finally {
-      closeSync(fd);
+      this.files.closeSync(fd);
     }
   }
 

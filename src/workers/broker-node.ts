@@ -7,14 +7,13 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { batchSizeBytes } from '../protocol/records/batch.js';
 import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock, MonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
-import { NodeJournal } from '../storage/node-journal.js';
-import { join } from 'node:path';
+import type { StorageFileOps } from '../storage/file-ops.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { FetchPurgatory, type ParkedFetch } from './fetch-purgatory.js';
@@ -27,6 +26,7 @@ import {
   readFetchRequest,
   readProduceRequest,
   writeControl,
+  fetchCompletionFieldBytes,
   writeFetchCompletion,
   writeProduceCompletion,
   type ControlRequest,
@@ -38,7 +38,7 @@ import {
   type ProducePartitionResult,
   type ProduceRequest,
 } from './node-protocol.js';
-import { InlineFlushPolicy } from './inline-flush-policy.js';
+import { NodeDurability } from './node-durability.js';
 import { PartitionReplica, replicaKey } from './partition-replica.js';
 
 export interface BrokerNodeOptions {
@@ -60,7 +60,13 @@ export interface BrokerNodeOptions {
   /** How often the journaled logs are fsynced and the journal cut back (default 1 s). */
   journalCheckpointIntervalMs?: number;
   clock: Clock;
+  /** Times inline fsyncs for the InlineFlushPolicy. */
+  monotonicClock: MonotonicClock;
   logger: Logger;
+  /** The file system calls that write the data dir (default node:fs); tests inject faults. */
+  files?: StorageFileOps;
+  /** Told once when the data dir goes offline after an I/O error (the front end's Metadata). */
+  onLogDirOffline?: (reason: string) => void;
 }
 
 const ISOLATION_READ_COMMITTED = 1;
@@ -68,30 +74,10 @@ const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 const MAINTENANCE_INTERVAL_MS = 1000;
-const JOURNAL_DIRECTORY = 'journal';
-/** The node journal rolls to a new file at this size; checkpoints delete the old ones. */
-const JOURNAL_FILE_BYTES = 64 * 1024 * 1024;
-const DEFAULT_JOURNAL_CHECKPOINT_INTERVAL_MS = 1000;
-/** A checkpoint also starts once this much was journaled since the last (bounds replay time). */
-const JOURNAL_CHECKPOINT_BYTES = 256 * 1024 * 1024;
 /** Ring messages handled before the node lets its event loop run (fsync completions, timers). */
 const MAX_MESSAGES_PER_DRAIN = 256;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Segment fsyncs a journal checkpoint runs at once: they share libuv's threadpool with the
- * journal's own fdatasync, which acknowledgements wait for, so they must not fill it.
- */
-const CHECKPOINT_FLUSH_CONCURRENCY = 4;
-
-async function flushWithLimit(logs: readonly PartitionLog[], concurrency: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < logs.length) await logs[next++]!.flush().catch(() => undefined);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, logs.length) }, worker));
-}
 
 export class BrokerNode {
   readonly nodeId: number;
@@ -110,25 +96,13 @@ export class BrokerNode {
   /** Completions that did not fit the ring yet, in order. */
   private readonly backlog: Array<(ring: RingWriter) => boolean> = [];
   private readonly topicConfigs: Map<string, LogConfig>;
-  /** Logs appended to in the current drain without the journal: one flush each afterwards. */
-  private readonly touched = new Set<PartitionReplica>();
-  /**
-   * Logs appended to through the journal in the current drain, with the offset ranges the
-   * journal holds for them (contiguous runs only: a log may also take non-journaled appends).
-   */
-  private readonly journaledThisDrain = new Map<PartitionReplica, Array<{ from: number; to: number }>>();
+  /** Flushes after each drain, the node journal and its checkpoints. */
+  private readonly durability: NodeDurability;
   private running = true;
-  /** Inside a ring drain: appends made now are flushed together at its end (flushTouched). */
+  /** Inside a ring drain: appends made now are flushed together at its end (flushAfterDrain). */
   private draining = false;
   private backlogDraining = false;
   private lastMaintenanceMs = 0;
-  /** The node journal when enabled (log.journal.enable), and the logs it covers since its checkpoint. */
-  private readonly journal: NodeJournal | null;
-  private readonly journaledSinceCheckpoint = new Set<PartitionLog>();
-  /** Whether a drain's single flush runs on this thread (off while fsyncs are slow). */
-  private readonly inlineFlushes = new InlineFlushPolicy();
-  private checkpointing: Promise<void> | null = null;
-  private lastJournalCheckpointMs: number;
 
   constructor(private readonly options: BrokerNodeOptions) {
     this.nodeId = options.nodeId;
@@ -141,18 +115,30 @@ export class BrokerNode {
       configFor: (topic) => this.topicConfigs.get(topic) ?? options.defaultLogConfig,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs,
       checkpointIntervalMs: options.checkpointIntervalMs,
+      ...(options.files === undefined ? {} : { files: options.files }),
       log: (message) => options.logger.warn(message),
     });
+    this.logs.logDir.onOffline((cause, operation) => this.onLogDirOffline(cause, operation));
     this.groups = new GroupCoordinators(
       options.clock,
       options.logger.child(`node-${options.nodeId}-groups`),
       options.groupConfig,
       (replica) => this.onHighWatermarkMaybeMoved(replica),
-      (replica) => this.flushSoon(replica),
+      (replica) => this.durability.flushSoon(replica, this.draining),
     );
-    this.journal = (options.journal ?? 'off') !== 'off' ? NodeJournal.open(join(options.dataDir, JOURNAL_DIRECTORY), JOURNAL_FILE_BYTES) : null;
+    this.durability = new NodeDurability({
+      dataDir: options.dataDir,
+      journal: options.journal ?? 'off',
+      journalCheckpointIntervalMs: options.journalCheckpointIntervalMs,
+      logs: this.logs,
+      topicConfigs: this.topicConfigs,
+      files: options.files,
+      monotonicClock: options.monotonicClock,
+      startMs: options.clock.nowMs(),
+      logger: options.logger,
+      onDurable: (replica) => this.onHighWatermarkMaybeMoved(replica),
+    });
     this.lastMaintenanceMs = options.clock.nowMs();
-    this.lastJournalCheckpointMs = options.clock.nowMs();
   }
 
   /**
@@ -160,22 +146,28 @@ export class BrokerNode {
    * whose segment files were not fsynced yet), makes it durable in the logs, and moves the
    * journal's checkpoint to its end. Runs once, before serving.
    */
-  async recoverFromJournal(): Promise<number> {
-    if (this.journal === null) return 0;
-    const replayed = new Set<PartitionLog>();
-    let batches = 0;
-    for (const entry of this.journal.replay()) {
-      const config = this.topicConfigs.get(entry.topic);
-      const log = this.logs.get(entry.topic, entry.partition) ?? (config === undefined ? undefined : this.logs.getOrCreate(entry.topic, entry.partition, config));
-      if (log === undefined) continue; // the topic was deleted
-      const appended = log.appendRecovered(entry.records);
-      if (appended > 0) replayed.add(log);
-      batches += appended;
+  recoverFromJournal(): Promise<number> {
+    return this.durability.recoverFromJournal();
+  }
+
+  /**
+   * The data dir failed a write (a full disk, an I/O error): every log in it is offline now and
+   * its waiting acknowledgements failed. Parked fetches for its partitions answer at once, the
+   * front end is told (Metadata reports the partitions offline), and the operator learns what
+   * to do. Nothing acknowledged is lost: it is fsynced in the segments or the node journal.
+   */
+  private onLogDirOffline(cause: Error, operation: string): void {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'an error';
+    const reason = `${operation} failed with ${code}: ${cause.message}`;
+    this.options.logger.error(
+      `log dir ${this.options.dataDir} of node ${this.nodeId} is offline: ${reason}. Its partitions answer KAFKA_STORAGE_ERROR to produce and fetch; ` +
+        'the other nodes keep serving. Acknowledged records are safe on disk. Free space on that filesystem (or replace the failing disk) and restart the broker.',
+      { node: this.nodeId, dataDir: this.options.dataDir, code },
+    );
+    this.options.onLogDirOffline?.(reason);
+    for (const replica of this.replicas.values()) {
+      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
     }
-    await Promise.all([...replayed].map((log) => log.flush()));
-    this.journal.checkpoint(this.journal.position);
-    if (batches > 0) this.options.logger.info('replayed the node journal', { batches, logs: replayed.size });
-    return batches;
   }
 
   get openedAfterCleanShutdown(): boolean {
@@ -199,7 +191,7 @@ export class BrokerNode {
       } finally {
         this.draining = false;
       }
-      this.flushTouched();
+      this.durability.flushAfterDrain();
       if (!this.running) break;
       if (this.requests.isEmpty) await this.requests.waitForData();
       else await yieldToEventLoop();
@@ -231,7 +223,7 @@ export class BrokerNode {
     const durable: Array<Promise<void>> = [];
     // A request for several partitions goes through the journal (one fsync instead of one per
     // partition); a single-partition request fsyncs its own log and skips the journal.
-    const journaled = this.journal !== null && (this.options.journal === 'always' || request.partitions.length > 1);
+    const journaled = this.durability.journals(request.partitions.length);
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
       results.push(this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, durable, journaled));
@@ -269,20 +261,16 @@ export class BrokerNode {
       // Kafka: Produce v3+ carries exactly one record batch per partition.
       return produceError(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
     }
-    if (journaled && replica.waitsForFsync && this.journal?.isOffline === true) {
+    if (replica.log.isOffline) {
+      return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: ${topic}-${partition} is offline after a storage error`);
+    }
+    if (journaled && replica.waitsForFsync && this.durability.isJournalOffline) {
       // Checked before the log append: a batch must not land in the log unacknowledgeable.
       return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: the node journal is offline after a failed flush`);
     }
     try {
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
-      if (replica.waitsForFsync && journaled && this.journal !== null) {
-        // The batch is patched in place with its offsets: the journal holds what the log holds.
-        this.journal.append(topic, partition, records);
-        this.journaledSinceCheckpoint.add(replica.log);
-        this.recordJournaledRange(replica, appended.baseOffset, appended.lastOffset + 1);
-      } else {
-        this.touched.add(replica);
-      }
+      this.durability.recordAppend(replica, records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, journaled);
       if (acks !== 0 && replica.waitsForFsync) durable.push(replica.log.whenDurable(appended.lastOffset));
       return { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
     } catch (error) {
@@ -293,154 +281,6 @@ export class BrokerNode {
       throw error;
     }
   }
-
-  /**
-   * After a drain: one group-committed flush per log appended to, then the high watermark
-   * moves and parked fetches wake. Under interval/never the watermark moves at once.
-   */
-  private flushTouched(): void {
-    if (this.flushInlineIfAlone()) return;
-    if (this.journal !== null && this.journaledThisDrain.size > 0) this.flushThroughJournal(this.journal);
-    if (this.touched.size === 0) return;
-    for (const replica of this.touched) {
-      if (replica.waitsForFsync) {
-        replica.log.flush().then(
-          () => this.onHighWatermarkMaybeMoved(replica),
-          (error: unknown) => this.options.logger.error('flush failed', { topic: replica.topic, partition: replica.partition, error: String(error) }),
-        );
-      } else {
-        this.onHighWatermarkMaybeMoved(replica);
-      }
-    }
-    this.touched.clear();
-  }
-
-  /**
-   * When a drain left exactly one file to fdatasync (one log, or only the journal) and no
-   * flush of it is already running, the node thread fsyncs it itself, now: it would only wait
-   * for that flush anyway, and skipping the threadpool hand-off and the wake-up after it saves
-   * about a fifth of a produce round trip (on the dev box, 1 partition at 16 KiB batches:
-   * 650 k -> 780-920 k msgs/s). Requests arriving meanwhile wait in the ring and share the next
-   * flush. Several files go to the threadpool, where their fsyncs overlap; so does everything
-   * while inline fsyncs are slow (InlineFlushPolicy: a slow disk must not stall the thread).
-   */
-  private flushInlineIfAlone(): boolean {
-    const startedMs = performance.now();
-    if (!this.inlineFlushes.allows(startedMs)) return false;
-    const journal = this.journal;
-    const journaled = journal !== null && this.journaledThisDrain.size > 0;
-    let alone: PartitionReplica | null = null;
-    for (const replica of this.touched) {
-      if (!replica.waitsForFsync) continue;
-      if (journaled || alone !== null) return false;
-      alone = replica;
-    }
-    if (journaled) {
-      if (journal.isFlushing) return false;
-      const covered = [...this.journaledThisDrain];
-      this.journaledThisDrain.clear();
-      let flushed = true;
-      try {
-        journal.flushNow();
-      } catch (error) {
-        flushed = false;
-        this.journalFailed(covered, error);
-      }
-      if (flushed) this.acknowledgeJournaled(covered);
-    } else if (alone !== null) {
-      if (alone.log.isFlushing) return false;
-      try {
-        alone.log.flushNow();
-      } catch (error) {
-        // The log is offline now and its waiters were rejected with KAFKA_STORAGE_ERROR.
-        this.options.logger.error('flush failed', { topic: alone.topic, partition: alone.partition, error: String(error) });
-      }
-    } else if (this.touched.size === 0) {
-      return false;
-    }
-    if (journaled || alone !== null) this.inlineFlushes.record(performance.now() - startedMs, performance.now());
-    for (const replica of this.touched) this.onHighWatermarkMaybeMoved(replica);
-    this.touched.clear();
-    return true;
-  }
-
-
-  /**
-   * A log appended to outside the produce path (group coordinator records) needs its flush:
-   * during a drain it joins the drain's flush, otherwise it flushes now on the threadpool.
-   */
-  private flushSoon(replica: PartitionReplica): void {
-    if (this.draining) {
-      this.touched.add(replica);
-      return;
-    }
-    replica.log.flush().then(
-      () => this.onHighWatermarkMaybeMoved(replica),
-      (error: unknown) => this.options.logger.error('flush failed', { topic: replica.topic, partition: replica.partition, error: String(error) }),
-    );
-  }
-
-  private recordJournaledRange(replica: PartitionReplica, from: number, to: number): void {
-    let ranges = this.journaledThisDrain.get(replica);
-    if (ranges === undefined) this.journaledThisDrain.set(replica, (ranges = []));
-    const last = ranges[ranges.length - 1];
-    if (last !== undefined && last.to === from) last.to = to;
-    else ranges.push({ from, to });
-  }
-
-  /** One journal fdatasync covers every log appended to through it in this drain. */
-  private flushThroughJournal(journal: NodeJournal): void {
-    const covered = [...this.journaledThisDrain];
-    this.journaledThisDrain.clear();
-    journal.flush().then(
-      () => this.acknowledgeJournaled(covered),
-      (error: unknown) => this.journalFailed(covered, error),
-    );
-  }
-
-
-  /**
-   * The journal failed to fsync appends it held: their logs cannot acknowledge them, so they go
-   * offline (their waiting produce requests get KAFKA_STORAGE_ERROR), and the journal takes no
-   * more appends (see NodeJournal.fail): requests that need it are refused with the same code,
-   * while single-partition requests go on fsyncing their own logs.
-   */
-  private journalFailed(covered: ReadonlyArray<[PartitionReplica, unknown]>, error: unknown): void {
-    const cause = error instanceof Error ? error : new Error(String(error));
-    this.options.logger.error('node journal flush failed; its logs go offline', { error: cause.message, logs: covered.length });
-    for (const [replica] of covered) replica.log.takeOffline(cause);
-  }
-
-  private acknowledgeJournaled(covered: ReadonlyArray<[PartitionReplica, ReadonlyArray<{ from: number; to: number }>]>): void {
-    for (const [replica, ranges] of covered) {
-      for (const range of ranges) replica.log.acknowledgeDurable(range.from, range.to);
-      this.onHighWatermarkMaybeMoved(replica);
-    }
-  }
-
-  /** A checkpoint covering everything journaled so far (after deletions: never replay them). */
-  private async forceJournalCheckpoint(): Promise<void> {
-    if (this.journal === null) return;
-    await this.checkpointing;
-    await this.checkpointJournal();
-  }
-
-  /**
-   * Makes the journaled logs durable in their own files, then moves the journal checkpoint past
-   * everything they hold; the journal files before it are deleted.
-   */
-  private checkpointJournal(): Promise<void> {
-    const journal = this.journal;
-    if (journal === null || this.checkpointing !== null || journal.bytesSinceCheckpoint === 0) return this.checkpointing ?? Promise.resolve();
-    const position = journal.position;
-    const logs = [...this.journaledSinceCheckpoint];
-    this.journaledSinceCheckpoint.clear();
-    this.checkpointing = flushWithLimit(logs, CHECKPOINT_FLUSH_CONCURRENCY)
-      .then(() => journal.checkpoint(position))
-      .finally(() => (this.checkpointing = null));
-    return this.checkpointing;
-  }
-
 
   private onHighWatermarkMaybeMoved(replica: PartitionReplica): void {
     if (!replica.refreshHighWatermark()) return;
@@ -467,15 +307,21 @@ export class BrokerNode {
     this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
   }
 
-  /** Reads every partition of a fetch, honouring max_bytes, partition_max_bytes and KIP-74. */
+  /**
+   * Reads every partition of a fetch, honouring max_bytes, partition_max_bytes and KIP-74 (the
+   * first batch found comes whole even when larger than max_bytes, later ones only while they
+   * fit), within what one completion can carry through the ring.
+   */
   private readFetch(request: FetchRequest): { results: FetchPartitionResult[]; bytes: number; anyError: boolean } {
     const results: FetchPartitionResult[] = [];
-    let remaining = Math.min(request.maxBytes, Limits.maxFetchResponseBytes);
+    const carryBytes = this.completionRecordBytes(request.partitions.length);
+    let remaining = Math.min(request.maxBytes, Limits.maxFetchResponseBytes, carryBytes);
     let bytes = 0;
     let anyError = false;
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      const result = this.readPartition(replica, partition.fetchOffset, Math.min(partition.partitionMaxBytes, remaining), bytes === 0, request.isolationLevel);
+      let result = this.readPartition(replica, partition.fetchOffset, Math.min(partition.partitionMaxBytes, remaining), bytes === 0, request.isolationLevel);
+      if (bytes + result.records.length > carryBytes) result = this.tooLargeToCarry(partition.topic, partition.partition, result, carryBytes - bytes);
       if (result.errorCode !== ErrorCode.NONE) anyError = true;
       bytes += result.records.length;
       remaining = Math.max(0, remaining - result.records.length);
@@ -484,9 +330,26 @@ export class BrokerNode {
     return { results, bytes, anyError };
   }
 
+  /** Record bytes one fetch completion for `partitionCount` partitions may carry. */
+  private completionRecordBytes(partitionCount: number): number {
+    const messageBytes = Math.min(Limits.maxRingMessageBytes, this.completions.maxMessageBytes);
+    return Math.max(0, messageBytes - fetchCompletionFieldBytes(partitionCount));
+  }
+
+  /**
+   * Only a first batch larger than the completion ring can carry gets here (KIP-74 hands it
+   * out whole): the limits checked at config load keep batches smaller, unless a fetch names
+   * so many partitions that their fields crowd it out. It is left for a later fetch.
+   */
+  private tooLargeToCarry(topic: string, partition: number, result: FetchPartitionResult, roomBytes: number): FetchPartitionResult {
+    this.options.logger.warn('fetch: first batch does not fit a completion; answering no records for it', { topic, partition, batchBytes: result.records.length, roomBytes });
+    return { ...result, records: EMPTY };
+  }
+
   private readPartition(replica: PartitionReplica | undefined, fetchOffset: number, maxBytes: number, minOneBatch: boolean, isolationLevel: number): FetchPartitionResult {
     if (replica === undefined) return fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
     const log = replica.log;
+    if (log.isOffline) return fetchError(ErrorCode.KAFKA_STORAGE_ERROR, -1, -1);
     const upperBound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
     const base = { errorCode: ErrorCode.NONE, highWatermark: replica.highWatermark, lastStableOffset: replica.lastStableOffset, logStartOffset: log.logStartOffset };
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
@@ -532,7 +395,7 @@ export class BrokerNode {
           for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
           if (message.deleteData) await this.logs.delete(topic, partition);
         }
-        if (message.deleteData) await this.forceJournalCheckpoint();
+        if (message.deleteData) await this.durability.forceJournalCheckpoint();
         return null;
       case 'updateConfig':
         this.topicConfigs.set(message.topic, message.config);
@@ -570,13 +433,14 @@ export class BrokerNode {
       dropped++;
     }
     // A topic deleted and created again must never get the old topic's journal entries back.
-    if (dropped > 0) await this.forceJournalCheckpoint();
+    if (dropped > 0) await this.durability.forceJournalCheckpoint();
     return dropped;
   }
 
   private listOffset(topic: string, partition: number, timestamp: number, isolationLevel: number): ListOffsetsResult {
     const replica = this.replicas.get(replicaKey(topic, partition));
     if (replica === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestamp: -1 };
+    if (replica.log.isOffline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestamp: -1 };
     const bound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
     if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: bound, timestamp: -1 };
     if (timestamp === EARLIEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: replica.log.logStartOffset, timestamp: -1 };
@@ -632,11 +496,7 @@ export class BrokerNode {
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
-      const journalDue = nowMs - this.lastJournalCheckpointMs >= (this.options.journalCheckpointIntervalMs ?? DEFAULT_JOURNAL_CHECKPOINT_INTERVAL_MS);
-      if (journalDue || (this.journal?.bytesSinceCheckpoint ?? 0) >= JOURNAL_CHECKPOINT_BYTES) {
-        this.lastJournalCheckpointMs = nowMs;
-        await this.checkpointJournal();
-      }
+      await this.durability.maybeCheckpointJournal(nowMs);
       const cleaner = this.cleaner ?? (await this.loadCleaner());
       void cleaner.maybeClean(this.cleanableLogs());
     }
@@ -654,6 +514,7 @@ export class BrokerNode {
   /** Every log of this data dir; compaction never passes a replica's high watermark. */
   private *cleanableLogs(): Generator<{ topic: string; partition: number; log: PartitionLog; uncleanableFromOffset?: number }> {
     for (const { topic, partition, log } of this.logs.partitions()) {
+      if (log.isOffline) continue;
       const replica = this.replicas.get(replicaKey(topic, partition));
       yield { topic, partition, log, uncleanableFromOffset: replica?.lastStableOffset ?? log.recoveryPoint };
     }
@@ -663,18 +524,13 @@ export class BrokerNode {
     this.running = false;
     this.groups.releaseAll();
     if (this.cleanerLoading !== null) await (await this.cleanerLoading).close();
-    const journalEnd = this.journal?.position;
+    const journalEnd = this.durability.journalEnd;
     for (const parked of this.purgatory.drainAll()) {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
     await this.logs.close();
-    // Every log is flushed now: nothing before the journal's end needs replaying.
-    if (this.journal !== null && journalEnd !== undefined) {
-      await this.checkpointing;
-      this.journal.checkpoint(journalEnd);
-      await this.journal.close();
-    }
+    await this.durability.close(journalEnd);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * When a node may fdatasync on its own thread (see BrokerNode.flushInlineIfAlone). Inline
+ * When a node may fdatasync on its own thread (see NodeDurability.flushInlineIfSingle). Inline
  * fsyncs win while they are short: the thread would only wait for them anyway, and skipping the
  * threadpool hand-off saves a fifth of a produce round trip. On a slow disk (a spinning one,
  * network storage: 5-50 ms per fdatasync) the thread would stall its fetches and control work

@@ -51,6 +51,8 @@ export class NodeHandle {
   private exited = false;
   /** Why the worker is gone, once it is. */
   private failure: Error | null = null;
+  /** Why the node's data dir went offline (an I/O error there), or null while it is online. */
+  logDirOfflineReason: string | null = null;
   private readonly readyPromise: Promise<Extract<NodeWorkerMessage, { type: 'ready' }>>;
   private readonly exitPromise: Promise<number>;
   /** Called whenever the backlog empties, so the front end can resume reading sockets. */
@@ -78,6 +80,7 @@ export class NodeHandle {
       if (spawned.earlyError !== null) reject(spawned.earlyError);
       this.worker.on('message', (message: NodeWorkerMessage) => {
         if (message.type === 'ready') resolve(message);
+        else if (message.type === 'logDirOffline') this.logDirOfflineReason = message.reason;
       });
       this.worker.once('error', reject);
       this.worker.once('exit', (code) => reject(new Error(`node ${this.nodeId} exited with code ${code} before it was ready`)));

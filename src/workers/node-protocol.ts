@@ -162,9 +162,16 @@ export interface FetchPartitionResult {
   records: Buffer;
 }
 
+/** Bytes of a fetch completion besides the record bytes (kind, request id, per-partition fields). */
+export function fetchCompletionFieldBytes(partitionCount: number): number {
+  return HEADER_BYTES + 4 + partitionCount * FETCH_PARTITION_FIELD_BYTES;
+}
+
+const FETCH_PARTITION_FIELD_BYTES = 2 + 8 * 3 + 4;
+
 export function fetchCompletionSize(results: readonly FetchPartitionResult[]): number {
-  let size = HEADER_BYTES + 4;
-  for (const result of results) size += 2 + 8 * 3 + 4 + result.records.length;
+  let size = fetchCompletionFieldBytes(results.length);
+  for (const result of results) size += result.records.length;
   return size;
 }
 

@@ -3,7 +3,7 @@
  * reports ready, serves its rings until told to shut down, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { systemClock } from '../runtime/clock.js';
+import { systemClock, systemMonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { cryptoRandom } from '../runtime/random.js';
@@ -12,7 +12,7 @@ import { MetadataQuorumMember } from './metadata-quorum.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 import type { QuorumCommand, QuorumEvent, QuorumSettings } from './quorum-protocol.js';
 
-export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & {
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger' | 'files' | 'onLogDirOffline'> & {
   logLevel: LogLevel;
   /** The node's seat in the metadata quorum (null: the node is not a voter). */
   quorum?: QuorumSettings | null;
@@ -26,6 +26,8 @@ export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit } | QuorumC
 export type NodeWorkerMessage =
   | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
   | { type: 'stopped'; nodeId: number }
+  /** The node's data dir went offline after an I/O error (see BrokerNode.onLogDirOffline). */
+  | { type: 'logDirOffline'; nodeId: number; reason: string }
   | QuorumEvent;
 
 /** The worker loads its code as soon as it is spawned, then waits here for its configuration. */
@@ -45,7 +47,11 @@ async function main(): Promise<void> {
   const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing };
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
-  const node = new BrokerNode({ ...data, clock: systemClock, logger });
+  const onLogDirOffline = (reason: string): void => {
+    const message: NodeWorkerMessage = { type: 'logDirOffline', nodeId: data.nodeId, reason };
+    parentPort!.postMessage(message);
+  };
+  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger, onLogDirOffline });
   await node.recoverFromJournal();
   const quorum = startQuorumMember(data, logger);
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, defaultConfig, loadConfigFile, validateConfig } from '../../src/config/broker-config.js';
+import { checkLimitRelations, ConfigError, defaultBrokerSettings, defaultConfig, loadConfigFile, validateConfig } from '../../src/config/broker-config.js';
+import { Limits } from '../../src/runtime/limits.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
 const repoConfig = (name: string) => new URL(`../../../config/${name}`, import.meta.url).pathname;
@@ -50,4 +51,22 @@ test('unreadable and non-JSON files give clear errors', () => {
   const wrong = join(directory, 'wrong.json');
   writeFileSync(wrong, '{ "port": "9092" }');
   assert.throws(() => loadConfigFile(wrong), /wrong\.json: "port" must be a number, got "9092"/);
+});
+
+test('the ring limits must carry the largest produce request and fetch response', () => {
+  const settings = defaultBrokerSettings();
+  assert.doesNotThrow(() => checkLimitRelations(Limits, settings), 'the shipped limits are consistent');
+  const cases: Array<[Partial<typeof Limits>, number, RegExp]> = [
+    [{ ringCapacityBytes: 3000 }, settings['message.max.bytes'], /ringCapacityBytes \(3000\) must be a power of two/],
+    [{ ringCapacityBytes: 8 * 1024 * 1024 }, 1024, /maxRingMessageBytes \(8388608\) exceeds the 4194292 bytes one message of a 8388608-byte ring can carry/],
+    [{ maxFetchResponseBytes: Limits.maxRingMessageBytes + 1 }, settings['message.max.bytes'], /maxFetchResponseBytes \(8388609\) exceeds maxRingMessageBytes/],
+    [{}, Limits.maxRingMessageBytes - 1000, /message.max.bytes \(8387608\) plus 1024 bytes of request fields exceeds maxRingMessageBytes/],
+  ];
+  for (const [override, messageMaxBytes, message] of cases) {
+    assert.throws(
+      () => checkLimitRelations({ ...Limits, ...override }, { ...settings, 'message.max.bytes': messageMaxBytes }, 'test.json'),
+      (error: unknown) => error instanceof ConfigError && error.message.startsWith('test.json: inconsistent limits: ') && message.test(error.message),
+      JSON.stringify(override),
+    );
+  }
 });

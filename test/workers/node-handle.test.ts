@@ -86,6 +86,44 @@ test('a node worker that dies fails its pending and later requests instead of st
   await node.stop(1000);
 });
 
+test('a fetch with a huge max_bytes over a log larger than the ring answers what one completion carries, and the node stays up', { timeout: 30_000 }, async () => {
+  const ringCapacityBytes = 64 * 1024;
+  const node = startNode(ringCapacityBytes);
+  try {
+    await node.ready();
+    await node.control({ op: 'becomeLeader', partitions: [{ topic: 't', partition: 0, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 1 }] });
+    const batchCount = 200; // about 400 KB: six times the ring
+    for (let index = 0; index < batchCount; index++) {
+      const [result] = await node.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: 0, records: encodeRecordBatch({ records: [{ key: `k${index}`, value: Buffer.alloc(2000, index & 0xff) }] }) }] });
+      assert.equal(result!.errorCode, ErrorCode.NONE);
+    }
+    const fetchFrom = (fetchOffset: number, maxBytes: number) =>
+      node.fetch({ maxWaitMs: 0, minBytes: 1, maxBytes, isolationLevel: 0, partitions: [{ topic: 't', partition: 0, fetchOffset, partitionMaxBytes: maxBytes }] });
+    let nextOffset = 0;
+    let fetches = 0;
+    while (nextOffset < batchCount) {
+      const [result] = await fetchFrom(nextOffset, 0x7fff_ffff);
+      assert.equal(result!.errorCode, ErrorCode.NONE);
+      const batches = decodeRecordBatches(result!.records);
+      assert.ok(batches.length > 0, `records from offset ${nextOffset}`);
+      assert.deepEqual(batches.map((batch) => batch.baseOffset), Array.from({ length: batches.length }, (_, index) => nextOffset + index), 'whole batches, in order');
+      assert.ok(result!.records.length <= ringCapacityBytes / 2, `${result!.records.length} bytes fit one ring message`);
+      const batchBytes = result!.records.length / batches.length; // every batch has the same size
+      const lastFetch = nextOffset + batches.length === batchCount;
+      if (!lastFetch) assert.ok(result!.records.length + batchBytes > ringCapacityBytes / 2 - 128, 'as many whole batches as fit');
+      nextOffset += batches.length;
+      fetches++;
+    }
+    assert.ok(fetches >= 6, `the log took ${fetches} fetches`);
+    const [one] = await fetchFrom(0, 1);
+    assert.equal(decodeRecordBatches(one!.records).length, 1, 'a max_bytes smaller than the first batch still gets it whole (KIP-74)');
+    const [after] = await node.produce({ acks: 1, timeoutMs: 1000, partitions: [{ topic: 't', partition: 0, records: encodeRecordBatch({ records: [{ value: 'still up' }] }) }] });
+    assert.deepEqual([after!.errorCode, after!.baseOffset], [ErrorCode.NONE, batchCount], 'the node still serves');
+  } finally {
+    await node.stop(5000);
+  }
+});
+
 test('the node journal puts back acknowledged appends whose segment files were lost', { timeout: 30_000 }, async () => {
   const dataDir = temporaryDirectory();
   const assignment = (partition: number) => ({ topic: 't', partition, leaderEpoch: 0, config: { ...defaultLogConfig }, partitionCount: 2 });

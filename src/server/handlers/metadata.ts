@@ -9,6 +9,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiKey } from '../../protocol/schema/index.js';
 import type { TopicImage } from '../../metadata/image.js';
 import type { RequestContext } from '../services.js';
+import type { NodeHandle } from '../../workers/node-handle.js';
 
 type MetadataRequest = RequestBody<typeof ApiKey.Metadata>;
 
@@ -28,12 +29,13 @@ export async function handleMetadata(context: RequestContext, request: MetadataR
     brokers: services.listeners.map((listener) => ({ nodeId: listener.nodeId, host: listener.host, port: listener.port, rack: null })),
     clusterId: services.image.clusterId,
     controllerId: services.controllerId,
-    topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes.length)),
+    topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes)),
     clusterAuthorizedOperations: -2147483648,
   };
 }
 
-function describeTopic(name: string, topic: TopicImage | undefined, nodeCount: number): unknown {
+function describeTopic(name: string, topic: TopicImage | undefined, nodes: readonly NodeHandle[]): unknown {
+  const nodeCount = nodes.length;
   if (topic === undefined) {
     const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
     return { errorCode, name, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
@@ -44,14 +46,17 @@ function describeTopic(name: string, topic: TopicImage | undefined, nodeCount: n
     isInternal: isInternalTopic(name),
     partitions: topic.partitions.map((partition) => {
       const online = partition.leader >= 0 && partition.leader < nodeCount;
+      // A replica whose node's log dir failed (a full disk) is offline, as in Kafka.
+      const offlineReplica = (replica: number) => replica >= nodeCount || nodes[replica]!.logDirOfflineReason !== null;
+      const errorCode = !online ? ErrorCode.LEADER_NOT_AVAILABLE : offlineReplica(partition.leader) ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NONE;
       return {
-        errorCode: online ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
+        errorCode,
         partitionIndex: partition.partition,
         leaderId: online ? partition.leader : -1,
         leaderEpoch: partition.leaderEpoch,
         replicaNodes: partition.replicas,
         isrNodes: partition.isr,
-        offlineReplicas: partition.replicas.filter((replica) => replica >= nodeCount),
+        offlineReplicas: partition.replicas.filter(offlineReplica),
       };
     }),
     topicAuthorizedOperations: -2147483648,
