@@ -2,6 +2,7 @@
  * The in-memory image of cluster metadata: topics, their configs and partitions, built by
  * applying metadata records in log order. Pure: no I/O, no clock.
  */
+import { assert } from '../runtime/assert.js';
 import type { MetadataRecord, PartitionRecord } from './records.js';
 
 export interface PartitionImage {
@@ -73,9 +74,8 @@ export class MetadataImage {
       throw new Error(`metadata: partition ${record.topic}-${record.partition} skips ${partitions.length}`);
     }
     const previous = partitions[record.partition];
-    if (previous !== undefined && record.leaderEpoch < previous.leaderEpoch) {
-      throw new Error(`metadata: leader epoch of ${record.topic}-${record.partition} moves back to ${record.leaderEpoch}`);
-    }
+    assert(previous === undefined || record.leaderEpoch >= previous.leaderEpoch, () =>
+      `metadata: leader epoch of ${record.topic}-${record.partition} moves back from ${previous!.leaderEpoch} to ${record.leaderEpoch}`);
     partitions[record.partition] = {
       partition: record.partition,
       replicas: [...record.replicas],

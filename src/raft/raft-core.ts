@@ -15,7 +15,7 @@
  * is fixed for the life of the group.
  */
 import type { Random } from '../runtime/random.js';
-import { assert } from './assert.js';
+import { assert } from '../runtime/assert.js';
 import { FollowerProgress, ProgressState } from './progress.js';
 import { RaftLog } from './raft-log.js';
 import {

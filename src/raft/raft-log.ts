@@ -7,7 +7,7 @@
  * acknowledged durable by `markPersisted`. A conflicting append may truncate either kind; the
  * caller's storage then replaces its entries from the first index it is handed again.
  */
-import { assert } from './assert.js';
+import { assert } from '../runtime/assert.js';
 import type { RaftEntry, RaftSnapshot } from './types.js';
 
 export class RaftLog {

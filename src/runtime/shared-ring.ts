@@ -36,6 +36,22 @@ export function ringMaxMessageBytes(capacityBytes: number): number {
   return (capacityBytes >>> 1) - HEADER_BYTES - ALIGNMENT_BYTES;
 }
 
+/** How a `waitForData` / `waitForSpace` ended. */
+export const RingWait = {
+  /** It did not park: the other side had already moved past the position the caller saw. */
+  READY: 'ready',
+  /** It parked in Atomics.waitAsync and the other side's notify (or `wake`) woke it. */
+  WOKEN: 'woken',
+  /** It parked and `timeoutMs` passed without a notify. */
+  TIMED_OUT: 'timed-out',
+} as const;
+export type RingWaitOutcome = (typeof RingWait)[keyof typeof RingWait];
+
+async function waitOutcome(result: ReturnType<typeof Atomics.waitAsync>): Promise<RingWaitOutcome> {
+  if (!result.async) return result.value === 'not-equal' ? RingWait.READY : RingWait.TIMED_OUT;
+  return (await result.value) === 'ok' ? RingWait.WOKEN : RingWait.TIMED_OUT;
+}
+
 function alignedSize(payloadBytes: number): number {
   return (HEADER_BYTES + payloadBytes + ALIGNMENT_BYTES - 1) & ~(ALIGNMENT_BYTES - 1);
 }
@@ -134,10 +150,9 @@ export class RingWriter extends RingSide {
    * took BEFORE the write that failed: space released between that write and this call must
    * not be missed, or a writer could sleep beside an idle, empty ring forever.
    */
-  async waitForSpace(readPositionBefore: number): Promise<void> {
+  waitForSpace(readPositionBefore: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<RingWaitOutcome> {
     Atomics.store(this.control, PRODUCER_SLEEPING, 1);
-    const result = Atomics.waitAsync(this.control, READ_POSITION, readPositionBefore);
-    if (result.async) await result.value;
+    return waitOutcome(Atomics.waitAsync(this.control, READ_POSITION, readPositionBefore, timeoutMs));
   }
 
   /**
@@ -208,15 +223,14 @@ export class RingReader extends RingSide {
     Atomics.notify(this.control, WRITE_POSITION);
   }
 
-  /** Resolves when a message may be waiting (or at once if one already is). */
-  async waitForData(): Promise<void> {
+  /** Resolves when a message may be waiting (READY at once if one already is). */
+  waitForData(timeoutMs = Number.POSITIVE_INFINITY): Promise<RingWaitOutcome> {
     const seen = Atomics.load(this.control, WRITE_POSITION);
     Atomics.store(this.control, CONSUMER_SLEEPING, 1);
     if (seen !== Atomics.load(this.control, READ_POSITION)) {
       Atomics.store(this.control, CONSUMER_SLEEPING, 0);
-      return;
+      return Promise.resolve(RingWait.READY);
     }
-    const result = Atomics.waitAsync(this.control, WRITE_POSITION, seen);
-    if (result.async) await result.value;
+    return waitOutcome(Atomics.waitAsync(this.control, WRITE_POSITION, seen, timeoutMs));
   }
 }

@@ -69,8 +69,14 @@ async function waitFor(description: string, condition: () => boolean | Promise<b
 /** Offsets received, by partition (a rebalance may deliver some twice; sets drop repeats). */
 type Received = Map<number, Set<string>>;
 
+/** Fetch cycles each consumer's fetchers have started, by broker node id (kafkajs FETCH_START). */
+const fetchStarts = new Map<KafkajsConsumer, Map<number, number>>();
+
 async function startConsumer(received: Received, fromBeginning: boolean): Promise<KafkajsConsumer> {
   const consumer = kafka.consumer({ groupId, heartbeatInterval: 300, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
+  const starts = new Map<number, number>();
+  fetchStarts.set(consumer, starts);
+  consumer.on(consumer.events.FETCH_START, (event) => starts.set(event.payload.nodeId, (starts.get(event.payload.nodeId) ?? 0) + 1));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning });
   await consumer.run({
@@ -81,6 +87,19 @@ async function startConsumer(received: Received, fromBeginning: boolean): Promis
     },
   });
   return consumer;
+}
+
+/**
+ * Resolves once every fetcher of `consumers` has started a fetch after this call. A kafkajs
+ * fetcher starts its next fetch only after the previous one came back and its batches were
+ * handled, so no fetch sent before the call is still in flight.
+ */
+async function inFlightFetchesReturned(consumers: readonly KafkajsConsumer[]): Promise<void> {
+  const seen = consumers.map((consumer) => new Map(fetchStarts.get(consumer)!));
+  assert.ok(seen.every((starts) => starts.size > 0), 'every consumer has fetched');
+  await waitFor('every fetcher to start a fetch after the pause', () =>
+    consumers.every((consumer, index) => [...seen[index]!].every(([nodeId, count]) => fetchStarts.get(consumer)!.get(nodeId)! > count)),
+  );
 }
 
 function receivedCount(received: Received): number {
@@ -123,8 +142,8 @@ test('list and describe an active group: members, assignments, lag after produci
       (await committedByPartition()).every((offset) => offset === firstRecordsPerPartition);
   });
   for (const member of members) member.pause([{ topic }]);
-  // Let fetches already in flight (at most maxWaitTimeInMs) come back before producing more.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Fetches sent before the pause must come back before producing more.
+  await inFlightFetchesReturned(members);
   const later = laterRecords.flatMap((count, partition) =>
     Array.from({ length: count }, (_, index) => ({ topic, partition, value: `later-${partition}-${index}`, timestampMs: splitMs + 60_000 + index })),
   );

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { MetadataLog } from '../../src/metadata/metadata-log.js';
+import type { PartitionRecord } from '../../src/metadata/records.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
@@ -28,7 +29,10 @@ test('records that break invariants are programmer errors', () => {
   assert.throws(() => image.apply({ type: 'topic', name: 't', topicId: 'id2', configs: {} }), /already exists/);
   assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 2, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 }), /skips/);
   image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 3 });
-  assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 2 }), /moves back/);
+  const backwards: PartitionRecord = { type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 2 };
+  assert.throws(() => image.apply(backwards), { name: 'InvariantError', message: 'metadata: leader epoch of t-0 moves back from 3 to 2' });
+  assert.equal(image.partition('t', 0)!.leaderEpoch, 3, 'the image is unchanged');
+  image.apply({ ...backwards, leaderEpoch: 3 }); // the same epoch again is allowed
 });
 
 test('the metadata log replays into the same image after reopening', async () => {

@@ -3,6 +3,7 @@
  * The broker never decodes records on the produce or fetch path; see `records.ts` for the
  * record codec used by tests, control records and compaction.
  */
+import { assert } from '../../runtime/assert.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { readVarint, VarintError, type Cursor } from './varint.js';
@@ -108,9 +109,16 @@ export function setLogAppendTime(bytes: Buffer, position: number, timestampMs: n
   writeBatchCrc(bytes, position);
 }
 
+/**
+ * The CRC of a batch the broker built or already checked (checkBatchFrame). Its header's
+ * batchLength must cover the header and end inside `bytes`: otherwise the CRC would be taken
+ * over bytes that are not the batch (or past the buffer) and stamped in as if valid.
+ */
 export function computeBatchCrc(bytes: Buffer, position: number): number {
-  const end = position + batchSizeBytes(bytes, position);
-  return crc32c(bytes, position + ATTRIBUTES_OFFSET, end);
+  const sizeBytes = batchSizeBytes(bytes, position);
+  assert(sizeBytes >= BATCH_HEADER_BYTES && position + sizeBytes <= bytes.length, () =>
+    `record batch at ${position}: header length ${sizeBytes} bytes does not fit the header (${BATCH_HEADER_BYTES}) and the ${bytes.length - position} bytes there`);
+  return crc32c(bytes, position + ATTRIBUTES_OFFSET, position + sizeBytes);
 }
 
 export function writeBatchCrc(bytes: Buffer, position: number): void {

@@ -8,6 +8,7 @@ import {
   concatChunks,
   referenceThresholdBytes,
 } from '../../../src/protocol/codec/index.js';
+import { InvariantError } from '../../../src/runtime/assert.js';
 
 function written(fill: (writer: Writer) => void, pool?: SlabPool): Buffer {
   const writer = new Writer(pool);
@@ -84,6 +85,18 @@ test('strings count UTF-8 bytes; null is length -1', () => {
   assert.equal(reader.compactString('s'), 'hé');
   assert.equal(reader.compactNullableString('s'), null);
   assert.throws(() => new Reader(Buffer.from('ffff', 'hex')).string('topic'), /topic: non-nullable string/);
+});
+
+test('a string, bytes or records longer than its length field can hold is an invariant error', () => {
+  const writer = new Writer();
+  writer.string('a'.repeat(0x7fff)); // the largest int16 length
+  assert.throws(() => writer.string('a'.repeat(0x8000)), InvariantError);
+  assert.throws(() => writer.string('é'.repeat(0x4000)), /string of 32768 bytes does not fit its int16 length field/);
+  // Only the length is read before the check fails: no 2 GiB buffer is needed.
+  const huge = { length: 2 ** 31 } as Uint8Array;
+  assert.throws(() => writer.bytes(huge), /bytes of 2147483648 bytes do not fit their int32 length field/);
+  assert.throws(() => writer.records([huge], false), /records of 2147483648 bytes do not fit their length field/);
+  writer.finish();
 });
 
 test('uuids are 16 bytes shown as 22 characters of unpadded base64url', () => {

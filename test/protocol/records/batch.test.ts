@@ -15,6 +15,7 @@ import {
 import { CRC_OFFSET, MAGIC_OFFSET, Compression, RECORDS_OFFSET } from '../../../src/protocol/records/layout.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../../src/protocol/records/records.js';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
+import { InvariantError } from '../../../src/runtime/assert.js';
 
 const options = { maxBatchSizeBytes: 1 << 20, requireKeys: false, allowControlBatches: false };
 
@@ -48,6 +49,15 @@ test('setLogAppendTime rewrites maxTimestamp and the CRC, and decoders report th
   assert.equal(checkBatchFrame(batch, 0, batch.length), batch.length);
   const decoded = decodeRecordBatch(batch);
   assert.ok(decoded.records.every((record) => record.timestampMs === 1_800_000_000_000));
+});
+
+test('stamping a CRC on a batch whose header length disagrees with its bytes is an invariant error', () => {
+  const batch = sampleBatch();
+  assert.equal(computeBatchCrc(batch, 0), batch.readUInt32BE(CRC_OFFSET));
+  assert.throws(() => writeBatchCrc(batch.subarray(0, batch.length - 1), 0), InvariantError, 'header length runs past the bytes');
+  const short = Buffer.from(batch);
+  short.writeInt32BE(RECORDS_OFFSET - 13, 8); // batchLength one byte short of the header
+  assert.throws(() => setLogAppendTime(short, 0, 1), /does not fit the header \(61\)/);
 });
 
 test('validation accepts a good batch and reports its header', () => {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../../src/runtime/clock.js';
+import { CLEANED_SUFFIX } from '../../../src/storage/cleaner/cleaned-segment-writer.js';
 import { runCompactionJob, type CompactionJobInput } from '../../../src/storage/cleaner/compaction-job.js';
 import { CLEANER_OFFSET_CHECKPOINT } from '../../../src/storage/cleaner/log-cleaner.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
@@ -317,6 +318,21 @@ test('corrupt data makes the job write nothing and the log uncleanable until res
   await cleaner.close();
 });
 
+/**
+ * Resolves as soon as the pooled job has begun writing `.cleaned` output: it is then running
+ * in the worker with most of its rewrite ahead of it. The caller continues in the same turn
+ * (before the job's result message can be handled), so a close() there aborts a live job.
+ */
+function cleanedOutputAppears(directory: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(directory, () => {
+      if (!readdirSync(directory).some((name) => name.endsWith(CLEANED_SUFFIX))) return;
+      watcher.close();
+      resolve();
+    });
+  });
+}
+
 test('close() during a pooled job aborts it, leaves the log as it was and no .cleaned file', async () => {
   const { dataDir, directory } = partitionDirectory();
   const clock = new ManualClock(BASE_TIME_MS);
@@ -324,16 +340,16 @@ test('close() during a pooled job aborts it, leaves the log as it was and no .cl
   fillKeyed(log, 3000, 500, 4, 100);
   const before = readAllRecords(log);
   const cleaner = newCleaner(dataDir, clock, true);
+  const running = cleanedOutputAppears(directory);
   const pass = cleaner.cleanNow(log);
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  await cleaner.close();
+  await Promise.race([running, pass.then((early) => assert.fail(`the pass ended (${early.outcome}) before it wrote any output`))]);
+  const closed = cleaner.close();
   const result = await pass;
-  // The job may have finished first; either way the log is consistent and nothing is left over.
-  assert.ok(result.outcome === 'failed' || result.outcome === 'swapped', result.outcome);
-  assert.ok(!readdirSync(directory).some((name) => name.endsWith('.cleaned') || name.endsWith('.swap')));
-  const after = readAllRecords(log);
-  if (result.outcome === 'failed') assert.deepEqual(after, before);
-  assert.deepEqual(latestValues(after), latestValues(before));
+  await closed;
+  assert.equal(result.outcome, 'failed', `close() must abort the running job; the pass ended ${result.outcome}`);
+  assert.match(result.error!, /compaction job failed/);
+  assert.ok(!readdirSync(directory).some((name) => name.endsWith(CLEANED_SUFFIX) || name.endsWith('.swap')));
+  assert.deepEqual(readAllRecords(log), before, 'the log is as it was');
   await assert.rejects(cleaner.cleanNow(log), /closed/);
   await log.close();
 });
