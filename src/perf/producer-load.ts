@@ -298,7 +298,7 @@ export class ProducerLoad {
         continue;
       }
       const open = this.openSlots[partition];
-      if (open !== null && this.isReady(open, nowMs)) {
+      if (open !== undefined && open !== null && this.isReady(open, nowMs)) {
         this.sealOpenSlot(partition);
         slots.push(this.sealedQueues[partition]!.shift()!);
       }
