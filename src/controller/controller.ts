@@ -134,12 +134,17 @@ export class Controller {
     return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length };
   }
 
-  /** New leaders go to the nodes that lead the fewest partitions (ties: lowest id). */
+  /**
+   * New leaders go to the unfenced nodes that lead the fewest partitions (ties: lowest id); to
+   * fenced ones only when every node is fenced, as Kafka places replicas on live brokers.
+   */
   private spreadLeaders(count: number, leaderCounts: number[]): number[][] {
+    const live = leaderCounts.map((_, node) => node).filter((node) => !this.image.fencedNodes.has(node));
+    const candidates = live.length > 0 ? live : leaderCounts.map((_, node) => node);
     const lists: number[][] = [];
     for (let partition = 0; partition < count; partition++) {
-      let best = 0;
-      for (let node = 1; node < leaderCounts.length; node++) if (leaderCounts[node]! < leaderCounts[best]!) best = node;
+      let best = candidates[0]!;
+      for (const node of candidates) if (leaderCounts[node]! < leaderCounts[best]!) best = node;
       leaderCounts[best]!++;
       lists.push([best]);
     }

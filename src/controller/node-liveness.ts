@@ -20,6 +20,11 @@ export class NodeLiveness {
     for (const nodeId of nodeIds) this.lastHeartbeatMs.set(nodeId, startMs);
   }
 
+  /** The node is known to be gone (its worker exited): fence it at the next check. */
+  markGone(nodeId: number): void {
+    this.lastHeartbeatMs.set(nodeId, Number.NEGATIVE_INFINITY);
+  }
+
   heartbeat(nodeId: number, nowMs: number): void {
     this.lastHeartbeatMs.set(nodeId, nowMs);
   }

@@ -93,3 +93,14 @@ test('ids come from the injected Random: the same seed gives the same cluster an
   await first.log.close();
   await second.log.close();
 });
+
+test('new partitions avoid fenced nodes while any node is unfenced', async () => {
+  const { controller, image, log } = setup(3);
+  await controller.setNodesFenced([{ nodeId: 1, fenced: true }]);
+  await controller.createTopics([{ name: 'around', numPartitions: 4, replicationFactor: 1 }]);
+  assert.deepEqual(image.topic('around')!.partitions.map((partition) => partition.leader).sort(), [0, 0, 2, 2]);
+  await controller.setNodesFenced([{ nodeId: 0, fenced: true }, { nodeId: 2, fenced: true }]);
+  await controller.createTopics([{ name: 'all-fenced', numPartitions: 1, replicationFactor: 1 }]);
+  assert.equal(image.topic('all-fenced')!.partitions.length, 1, 'every node fenced: placed anyway');
+  await log.close();
+});

@@ -12,3 +12,10 @@ test('a node silent longer than the session timeout is fenced, and unfenced at i
   assert.deepEqual(liveness.changes(1700, new Set([1])), [{ nodeId: 1, fenced: false }]);
   assert.deepEqual(liveness.changes(2000, new Set()), [{ nodeId: 0, fenced: true }]);
 });
+
+test('a node known to be gone is fenced at the next check, whatever its last heartbeat', () => {
+  const liveness = new NodeLiveness(1000, [0, 1], 0);
+  liveness.heartbeat(1, 10);
+  liveness.markGone(1);
+  assert.deepEqual(liveness.changes(20, new Set()), [{ nodeId: 1, fenced: true }]);
+});
