@@ -5,6 +5,7 @@
  * ring and goes out through the completion ring; the node never touches a socket.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { assert } from '../runtime/assert.js';
 import { batchSizeBytes } from '../protocol/records/batch.js';
 import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock, MonotonicClock } from '../runtime/clock.js';
@@ -382,7 +383,10 @@ export class BrokerNode {
           log.config = assignment.config;
           const key = replicaKey(assignment.topic, assignment.partition);
           let replica = this.replicas.get(key);
-          if (replica !== undefined) replica.leaderEpoch = assignment.leaderEpoch;
+          if (replica !== undefined) {
+            assert(assignment.leaderEpoch >= replica.leaderEpoch, () => `leader epoch of ${assignment.topic}-${assignment.partition} moves back from ${replica!.leaderEpoch} to ${assignment.leaderEpoch}`);
+            replica.leaderEpoch = assignment.leaderEpoch;
+          }
           else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
           if (assignment.topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
         }

@@ -214,3 +214,17 @@ test('waiting for completions holds no memory per wait (no race against the exit
     await node.stop(5000);
   }
 });
+
+test('a leader epoch never moves back: becomeLeader with an older epoch fails and keeps the newer one', { timeout: 30_000 }, async () => {
+  const node = startNode(1024 * 1024);
+  try {
+    await node.ready();
+    const assignment = (leaderEpoch: number) => ({ op: 'becomeLeader' as const, partitions: [{ topic: 'e', partition: 0, leaderEpoch, config: { ...defaultLogConfig }, partitionCount: 1 }] });
+    await node.control(assignment(5));
+    await node.control(assignment(5));
+    await assert.rejects(node.control(assignment(4)), /leader epoch of e-0 moves back from 5 to 4/);
+    await node.control(assignment(6));
+  } finally {
+    await node.stop(5000);
+  }
+});
