@@ -24,8 +24,8 @@ export class MetadataImage {
   clusterId: string | null = null;
   private readonly topicsByName = new Map<string, TopicImage>();
   private readonly fenced = new Set<number>();
-  /** Records applied so far; the log offset of the next record. */
-  appliedRecords = 0;
+  /** The metadata log offset (Raft index) of the last entry applied; 0 before any. */
+  appliedOffset = 0;
 
   get topics(): ReadonlyMap<string, TopicImage> {
     return this.topicsByName;
@@ -62,7 +62,6 @@ export class MetadataImage {
         else this.fenced.delete(record.nodeId);
         break;
     }
-    this.appliedRecords++;
   }
 
   /** Updates the topic's partition list in place: a topic created with n partitions is n records. */
@@ -121,8 +120,15 @@ export class MetadataImage {
     return records;
   }
 
+  /** Every record of the log entry at `offset` was applied. Offsets only move forward. */
+  markApplied(offset: number): void {
+    assert(offset > this.appliedOffset, () => `metadata: applied offset moves back from ${this.appliedOffset} to ${offset}`);
+    this.appliedOffset = offset;
+  }
+
   /** Empties the image (before a snapshot's records are applied). */
   clear(): void {
+    this.appliedOffset = 0;
     this.clusterId = null;
     this.topicsByName.clear();
     this.fenced.clear();

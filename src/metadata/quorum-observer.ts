@@ -39,6 +39,7 @@ export class MetadataQuorumObserver {
     if (index !== this.appliedIndex + 1) return;
     const payload = decodeQuorumEntry(data);
     for (const record of payload.records) this.image.apply(record);
+    this.image.markApplied(index);
     this.appliedIndex = index;
     this.appliedTerm = term;
     if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.add(payload.operationId);
@@ -49,6 +50,7 @@ export class MetadataQuorumObserver {
     if (index <= this.appliedIndex) return;
     this.image.clear();
     for (const record of decodeQuorumSnapshot(data).records) this.image.apply(record);
+    this.image.markApplied(index);
     this.appliedIndex = index;
     this.appliedTerm = term;
     this.snapshotIndex = index;

@@ -30,6 +30,7 @@ class NodeMetadataMachine implements RaftStateMachine {
 
   apply(entry: RaftEntry): void {
     for (const record of decodeQuorumEntry(entry.data).records) this.image.apply(record);
+    this.image.markApplied(entry.index);
     this.appliedIndex = entry.index;
     this.post({ type: 'metadataApplied', nodeId: this.nodeId, index: entry.index, term: entry.term, data: entry.data });
   }
@@ -38,6 +39,7 @@ class NodeMetadataMachine implements RaftStateMachine {
     const body = decodeQuorumSnapshot(snapshot.data);
     this.image = new MetadataImage();
     for (const record of body.records) this.image.apply(record);
+    this.image.markApplied(snapshot.index);
     this.appliedIndex = snapshot.index;
     this.post({ type: 'metadataSnapshot', nodeId: this.nodeId, index: snapshot.index, term: snapshot.term, data: snapshot.data });
   }

@@ -19,7 +19,9 @@ test('the image applies topic, partition, config and removal records', () => {
   assert.deepEqual(image.leaderCounts(3), [1, 1, 0]);
   image.apply({ type: 'removeTopic', name: 't' });
   assert.equal(image.topic('t'), undefined);
-  assert.equal(image.appliedRecords, 6);
+  image.markApplied(3);
+  assert.equal(image.appliedOffset, 3);
+  assert.throws(() => image.markApplied(3), /applied offset moves back/);
 });
 
 test('records that break invariants are programmer errors', () => {
