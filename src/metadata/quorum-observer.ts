@@ -8,6 +8,7 @@ import type { RaftRole } from '../raft/types.js';
 import type { QuorumStatus } from '../workers/quorum-protocol.js';
 import type { MetadataImage } from './image.js';
 import { decodeQuorumEntry, decodeQuorumSnapshot } from './quorum-entry.js';
+import type { MetadataRecord } from './records.js';
 
 export interface QuorumNodeView {
   readonly nodeId: number;
@@ -32,8 +33,27 @@ export class MetadataQuorumObserver {
   /** Where a leader put each proposal: operation id -> log index. */
   private readonly acceptedOperations = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+  /** The node work of applied entries, one after another (see onCommittedRecords). */
+  private nodeWork: Promise<void> = Promise.resolve();
+  /**
+   * Tells the nodes what a committed entry means for them (partition leaders, configs,
+   * deleted topics). Runs for every committed entry in order, whoever proposed it, also for a
+   * change whose proposer gave up waiting: a late commit still reaches the nodes.
+   */
+  onCommittedRecords: (records: readonly MetadataRecord[]) => Promise<void> = async () => undefined;
+  /** After the image jumped to a snapshot: the nodes must relearn everything. */
+  onSnapshot: () => Promise<void> = async () => undefined;
 
   constructor(private readonly image: MetadataImage) {}
+
+  /** Resolves once the node work of every entry applied so far is done. */
+  nodeWorkSettled(): Promise<void> {
+    return this.nodeWork;
+  }
+
+  private queueNodeWork(work: () => Promise<void>): void {
+    this.nodeWork = this.nodeWork.then(work).catch(() => undefined);
+  }
 
   entryApplied(index: number, term: number, data: Uint8Array): void {
     if (index !== this.appliedIndex + 1) return;
@@ -42,6 +62,7 @@ export class MetadataQuorumObserver {
     this.image.markApplied(index);
     this.appliedIndex = index;
     this.appliedTerm = term;
+    if (payload.records.length > 0) this.queueNodeWork(() => this.onCommittedRecords(payload.records));
     if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.add(payload.operationId);
     this.changed();
   }
@@ -54,6 +75,7 @@ export class MetadataQuorumObserver {
     this.appliedIndex = index;
     this.appliedTerm = term;
     this.snapshotIndex = index;
+    this.queueNodeWork(() => this.onSnapshot());
     this.changed();
   }
 

@@ -26,8 +26,6 @@ export interface QuorumWriterOptions {
   commitTimeoutMs: number;
   /** Sends a proposal to a node's quorum member. */
   propose: (nodeId: number, operationId: string, data: Uint8Array) => void;
-  /** Tells the nodes about committed changes (in commit order). */
-  onCommitted: (changes: MetadataChanges) => Promise<void>;
 }
 
 type Outcome = 'applied' | 'retry' | 'timeout';
@@ -45,19 +43,27 @@ export class QuorumMetadataWriter implements MetadataWriter {
     const operationId = `${this.runId}-${this.nextOperation++}`;
     const data = encodeQuorumEntry({ operationId, records: changes.records });
     const deadline = Date.now() + this.options.commitTimeoutMs;
+    let accepted = false;
     for (;;) {
       this.observer.expectOperation(operationId);
       const leaderId = this.observer.leaderId;
       const outcome = leaderId === -1 ? await this.waitForLeader(deadline) : await this.proposeTo(leaderId, operationId, data, deadline);
+      accepted ||= this.observer.acceptedIndex(operationId) !== undefined;
       this.observer.forgetOperation(operationId);
       if (outcome === 'applied') break;
-      if (outcome === 'timeout') throw this.timeoutError(leaderId);
+      if (outcome === 'timeout') throw this.timeoutError(leaderId, accepted);
     }
-    await this.options.onCommitted(changes);
+    // Answered once the nodes know too (the topic is usable when CreateTopics returns); the
+    // change is committed either way, so a node slow to take it does not fail the request.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    await Promise.race([this.observer.nodeWorkSettled(), bound]);
+    clearTimeout(timer);
   }
 
-  private timeoutError(leaderId: number): MetadataCommitError {
-    if (leaderId === -1) return new MetadataCommitError(ErrorCode.NOT_CONTROLLER, `no active controller within ${this.options.commitTimeoutMs} ms: a majority of the metadata quorum is not reachable`);
+  /** A proposal a leader accepted may still commit: that is a timeout, not "no controller". */
+  private timeoutError(leaderId: number, accepted: boolean): MetadataCommitError {
+    if (leaderId === -1 && !accepted) return new MetadataCommitError(ErrorCode.NOT_CONTROLLER, `no active controller within ${this.options.commitTimeoutMs} ms: a majority of the metadata quorum is not reachable`);
     return new MetadataCommitError(ErrorCode.REQUEST_TIMED_OUT, `the metadata change was not committed within ${this.options.commitTimeoutMs} ms (controller node ${leaderId})`);
   }
 

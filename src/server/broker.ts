@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor } from '../config/topic-config.js';
-import { Controller, type MetadataChanges, type TopicRequest } from '../controller/controller.js';
+import { Controller, type TopicRequest } from '../controller/controller.js';
 import { NodeLiveness } from '../controller/node-liveness.js';
 import { MetadataImage } from '../metadata/image.js';
 import { MetadataLog } from '../metadata/metadata-log.js';
@@ -49,6 +49,8 @@ export class Broker implements BrokerServices {
   controller!: Controller;
   private readonly servers: Server[] = [];
   private liveness: NodeLiveness | null = null;
+  /** Partitions were assigned at start: from now on committed records drive the nodes. */
+  private started = false;
   private livenessTimer: NodeJS.Timeout | null = null;
   private fencing = false;
   private readonly connections = new Set<Connection>();
@@ -91,8 +93,11 @@ export class Broker implements BrokerServices {
     const writer = new QuorumMetadataWriter(this.quorum, {
       commitTimeoutMs: Limits.metadataCommitTimeoutMs,
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
-      onCommitted: (changes) => this.applyChanges(changes),
     });
+    this.quorum.onCommittedRecords = (records) => this.applyChanges(records);
+    this.quorum.onSnapshot = async () => {
+      if (this.started) await this.assignAllPartitions();
+    };
     this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom);
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
@@ -103,6 +108,7 @@ export class Broker implements BrokerServices {
     await this.controller.ensureClusterId(this.config.clusterId);
     phase('clusterIdMs');
     await this.assignAllPartitions();
+    this.started = true;
     phase('assignMs');
     this.startLivenessChecks();
     this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
@@ -294,10 +300,10 @@ export class Broker implements BrokerServices {
   }
 
   /** Tells the nodes about committed metadata changes (called by the controller, in order). */
-  private async applyChanges(changes: MetadataChanges): Promise<void> {
-    if (this.nodes.length === 0) return; // during start: assignAllPartitions covers it
+  private async applyChanges(records: readonly MetadataRecord[]): Promise<void> {
+    if (!this.started) return; // during start: assignAllPartitions covers it
     const work: Array<Promise<unknown>> = [];
-    for (const record of changes.records) work.push(...this.nodeWorkFor(record));
+    for (const record of records) work.push(...this.nodeWorkFor(record));
     await Promise.all(work);
   }
 

@@ -26,10 +26,10 @@ function setup(commitTimeoutMs = 2000) {
       proposals.push({ nodeId, operationId, data });
       waiter?.();
     },
-    onCommitted: async (changes) => {
-      committed.push(changes.records);
-    },
   });
+  observer.onCommittedRecords = async (records) => {
+    committed.push([...records]);
+  };
   const nextProposal = async (count: number) => {
     while (proposals.length < count) await new Promise<void>((resolve) => (waiter = resolve));
     return proposals[count - 1]!;
@@ -109,4 +109,16 @@ test('the observer applies each index once, whichever node reports it first, and
   observer.entryApplied(2, 1, two);
   assert.equal(observer.appliedIndex, 2);
   assert.deepEqual([...image.topics.keys()], ['x', 'y']);
+});
+
+test('a change that commits after its proposer gave up still reaches the nodes, and the timeout says it may have', async () => {
+  const { observer, writer, committed, nextProposal } = setup(50);
+  leaderStatus(observer, 0, 1);
+  const done = writer.commit({ records: [topic('late')], removedTopics: [] });
+  const proposal = await nextProposal(1);
+  observer.proposalAccepted(proposal.operationId, 1);
+  await assert.rejects(done, (error: unknown) => error instanceof MetadataCommitError && error.errorCode === ErrorCode.REQUEST_TIMED_OUT);
+  observer.entryApplied(1, 1, proposal.data);
+  await observer.nodeWorkSettled();
+  assert.deepEqual(committed, [[topic('late')]]);
 });

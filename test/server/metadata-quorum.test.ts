@@ -145,3 +145,44 @@ test('a node that stops reaching the controller is fenced by a metadata record, 
     }
   });
 });
+
+test('a controller cut off from the majority steps down; the majority elects another and admin writes go on', async () => {
+  await withDataDir(async (dataDir) => {
+    const broker = await Broker.start(config(dataDir, 3));
+    try {
+      assert.equal(await createTopic(broker, 'before'), ErrorCode.NONE);
+      const old = broker.quorum.leaderId;
+      broker.isLinkBlocked = (from, to) => from === old || to === old;
+      await quorumCondition(broker, () => broker.quorum.nodeView(old)?.role !== 'leader' && broker.quorum.leaderId !== -1 && broker.quorum.leaderId !== old);
+      const successor = broker.quorum.leaderId;
+      assert.ok(broker.quorum.nodeView(successor)!.term > broker.quorum.nodeView(old)!.term, 'a new term');
+      assert.equal(await createTopic(broker, 'during'), ErrorCode.NONE);
+      broker.isLinkBlocked = () => false;
+      // Healed: the old controller follows the new one and has the change made without it.
+      await quorumCondition(broker, () => broker.quorum.nodeView(old)?.leaderId === successor);
+      assert.equal(broker.quorum.leaderId, successor, 'pre-vote: the returning node did not depose the leader');
+      assert.equal(await createTopic(broker, 'after'), ErrorCode.NONE);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+test('without a majority, admin writes fail with a retriable error (not a hang) and succeed once it returns', async () => {
+  await withDataDir(async (dataDir) => {
+    const broker = await Broker.start(config(dataDir, 3));
+    try {
+      broker.isLinkBlocked = () => true;
+      const startedMs = Date.now();
+      const errorCode = await createTopic(broker, 'no-quorum');
+      assert.ok(errorCode === ErrorCode.NOT_CONTROLLER || errorCode === ErrorCode.REQUEST_TIMED_OUT, `error ${errorCode}`);
+      assert.ok(Date.now() - startedMs < 15_000, 'answered within the commit timeout, not hung');
+      assert.equal(broker.image.topic('no-quorum'), undefined);
+      broker.isLinkBlocked = () => false;
+      await quorumCondition(broker, () => broker.quorum.leaderId !== -1);
+      assert.equal(await createTopic(broker, 'no-quorum'), ErrorCode.NONE);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
