@@ -16,6 +16,7 @@ import { encodeQuorumSnapshot } from '../metadata/quorum-entry.js';
 import { MetadataQuorumObserver } from '../metadata/quorum-observer.js';
 import { QuorumMetadataWriter } from '../metadata/quorum-writer.js';
 import type { RaftSnapshot } from '../raft/types.js';
+import { DataDirLock } from '../storage/data-dir-lock.js';
 import { RAFT_DIRECTORY } from '../storage/raft-storage.js';
 import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js';
 import type { MetadataRecord } from '../metadata/records.js';
@@ -49,6 +50,7 @@ export class Broker implements BrokerServices {
   controller!: Controller;
   private readonly servers: Server[] = [];
   private liveness: NodeLiveness | null = null;
+  private dataDirLock: DataDirLock | null = null;
   /** Partitions were assigned at start: from now on committed records drive the nodes. */
   private started = false;
   private livenessTimer: NodeJS.Timeout | null = null;
@@ -85,6 +87,7 @@ export class Broker implements BrokerServices {
       mark = now;
     };
     mkdirSync(this.config.dataDir, { recursive: true });
+    this.dataDirLock = DataDirLock.acquire(this.config.dataDir);
     const bootstrapSnapshot = this.preRaftMetadataSnapshot();
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
@@ -394,6 +397,7 @@ export class Broker implements BrokerServices {
     this.connections.clear();
     await closed;
     await Promise.all(this.nodes.map((node) => node.stop(Limits.shutdownTimeoutMs - 500)));
+    this.dataDirLock?.release();
   }
 }
 
