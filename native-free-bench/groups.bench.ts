@@ -6,11 +6,11 @@
  *    go into a 3-partition topic through the load generator's producer (`runPerf`, acks=1);
  *    then the time to consume all of them is measured
  *    (a) with 3 partition-assigned consumers, one per partition, each on its own connection;
- *    (b) with a 3-member consumer group doing the same Fetch work. Our client has no group
- *        membership, so each member here speaks the protocol itself: FindCoordinator, JoinGroup
- *        (rejoining with the id MEMBER_ID_REQUIRED hands out), SyncGroup (the leader gives each
- *        member one partition, consumer protocol v0), OffsetFetch for its start, a Heartbeat every
- *        3 s, and an OffsetCommit of its position after every Fetch that moved it (asynchronous,
+ *    (b) with a 3-member consumer group doing the same Fetch work. Each member is our client's
+ *        GroupMember (src/client/group-member.ts): FindCoordinator, JoinGroup (rejoining with the
+ *        id MEMBER_ID_REQUIRED hands out), SyncGroup (the leader runs the range assignor: one
+ *        partition each), OffsetFetch for its start, a Heartbeat every 3 s, and here an
+ *        OffsetCommit of its position after every Fetch that moved it (asynchronous,
  *        at most one in flight, like the Java client's commitAsync); its Fetch loop is the one
  *        (a) runs (`PartitionFetcher`, the load generator's: 8 MiB, records counted from batch
  *        headers). All members stay until every partition is read, commit, then leave.
@@ -38,9 +38,13 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import kafkajs, { type Consumer as KafkajsConsumer } from 'kafkajs';
-import { parseBootstrapServers, type HostAndPort } from '../src/client/broker-address.js';
+import { rangeAssignor, type AssignorMember } from '../src/client/assignors.js';
+import type { HostAndPort } from '../src/client/broker-address.js';
 import { ClusterClient } from '../src/client/cluster-client.js';
 import { BrokerConnection } from '../src/client/connection.js';
+import { GroupMember, type MemberAssignment } from '../src/client/group-member.js';
+import { partitionKey } from '../src/client/grouping.js';
+import { GroupsAdmin, type GroupCoordinatorNode } from '../src/client/groups-admin.js';
 import { listOffsets, type OffsetQuery } from '../src/client/list-offsets.js';
 import { perfClock as clock } from '../src/perf/clock.js';
 import { LatencyHistogram, type LatencySummary } from '../src/perf/histogram.js';
@@ -48,7 +52,7 @@ import { PerfDefaults, PerfLimits, quietPerfOptions, type PerfOptions } from '..
 import { runPerf } from '../src/perf/run-perf.js';
 import { perfFetchRequest } from '../src/perf/consumer-load.js';
 import { prepareTopic, type LeaderAddress, type TopicLayout } from '../src/perf/topic-setup.js';
-import { Reader, Writer, concatChunks, type RequestInput, type ResponseBody } from '../src/protocol/codec/index.js';
+import type { RequestInput, ResponseBody } from '../src/protocol/codec/index.js';
 import { ErrorCode, KafkaError } from '../src/protocol/errors.js';
 import { batchSizeBytes, isControlBatch, readBaseOffset, readLastOffsetDelta, readRecordsCount } from '../src/protocol/records/batch.js';
 import { RECORDS_OFFSET } from '../src/protocol/records/layout.js';
@@ -233,84 +237,8 @@ function errorText(error: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The consumer protocol (protocol type "consumer"), version 0
+// OffsetCommit requests of the simple committer (2)
 // ---------------------------------------------------------------------------------------------
-
-/** ConsumerProtocolSubscription v0: int16 version, [string topic], bytes userData (null). */
-function encodeSubscription(topics: readonly string[]): Buffer {
-  const writer = new Writer();
-  writer.int16(GroupSettings.consumerProtocolVersion);
-  writer.arrayLength(topics.length, false);
-  for (const topic of topics) writer.string(topic);
-  writer.nullableBytes(null);
-  return concatChunks(writer.finish());
-}
-
-function decodeSubscriptionTopics(bytes: Buffer): string[] {
-  const reader = new Reader(bytes);
-  const version = reader.int16('subscription.version');
-  if (version < 0) throw new Error(`subscription version ${version}`);
-  const count = reader.arrayLength('subscription.topics', false, false, 2);
-  const topics: string[] = [];
-  for (let index = 0; index < count; index++) topics.push(reader.string('subscription.topic'));
-  return topics;
-}
-
-/**
- * ConsumerProtocolAssignment v0: int16 version, [string topic, [int32 partition]], bytes
- * userData. Our userData is the generation's member count (int32), so that a follower knows
- * whether the generation holds every member.
- */
-function encodeAssignment(topic: string, partitions: readonly number[], memberCount: number): Buffer {
-  const groupSize = Buffer.alloc(4);
-  groupSize.writeInt32BE(memberCount, 0);
-  const writer = new Writer();
-  writer.int16(GroupSettings.consumerProtocolVersion);
-  writer.arrayLength(1, false);
-  writer.string(topic);
-  writer.arrayLength(partitions.length, false);
-  for (const partition of partitions) writer.int32(partition);
-  writer.nullableBytes(groupSize);
-  return concatChunks(writer.finish());
-}
-
-interface DecodedAssignment {
-  readonly partitions: number[];
-  /** Members in the generation, from the leader's userData; 0 when there is no assignment. */
-  readonly groupSize: number;
-}
-
-function decodeAssignment(bytes: Buffer, topic: string): DecodedAssignment {
-  if (bytes.length === 0) return { partitions: [], groupSize: 0 };
-  const reader = new Reader(bytes);
-  const version = reader.int16('assignment.version');
-  if (version < 0) throw new Error(`assignment version ${version}`);
-  const partitions: number[] = [];
-  const topicCount = reader.arrayLength('assignment.topics', false, false, 6);
-  for (let topicIndex = 0; topicIndex < topicCount; topicIndex++) {
-    const name = reader.string('assignment.topic');
-    if (name !== topic) throw new Error(`assigned topic "${name}", subscribed only to "${topic}"`);
-    const count = reader.arrayLength('assignment.partitions', false, false, 4);
-    for (let index = 0; index < count; index++) partitions.push(reader.int32('assignment.partition'));
-  }
-  const userData = reader.nullableBytes('assignment.userData');
-  if (userData === null || userData.length !== 4) throw new Error('the leader sent no group size in the assignment userData');
-  return { partitions: partitions.sort((a, b) => a - b), groupSize: userData.readInt32BE(0) };
-}
-
-type JoinedMember = ResponseBody<typeof ApiKey.JoinGroup>['members'][number];
-
-/** The leader's plan: members sorted by id, partition p to member p mod n. */
-function assignPartitions(members: readonly JoinedMember[], topic: string, partitionCount: number): { memberId: string; assignment: Buffer }[] {
-  const memberIds = members.map((member) => {
-    if (!decodeSubscriptionTopics(member.metadata).includes(topic)) throw new Error(`member ${member.memberId} does not subscribe to ${topic}`);
-    return member.memberId;
-  });
-  memberIds.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const owned = new Map<string, number[]>(memberIds.map((memberId) => [memberId, []]));
-  for (let partition = 0; partition < partitionCount; partition++) owned.get(memberIds[partition % memberIds.length]!)!.push(partition);
-  return memberIds.map((memberId) => ({ memberId, assignment: encodeAssignment(topic, owned.get(memberId)!, memberIds.length) }));
-}
 
 function commitRequest(groupId: string, generationId: number, memberId: string, topic: string, offsets: ReadonlyMap<number, number>): RequestInput<typeof ApiKey.OffsetCommit> {
   return {
@@ -338,33 +266,26 @@ function firstCommitError(response: ResponseBody<typeof ApiKey.OffsetCommit>): n
   return ErrorCode.NONE;
 }
 
-async function findCoordinator(bootstrap: HostAndPort, groupId: string, clientId: string): Promise<HostAndPort & { nodeId: number }> {
-  const connection = await connect(bootstrap, clientId);
+/** The group's coordinator, through our client's GroupsAdmin (FindCoordinator with retries). */
+async function findCoordinator(bootstrapServers: string, groupId: string, clientId: string): Promise<GroupCoordinatorNode> {
+  const cluster = new ClusterClient({ bootstrapServers, clientId, requestTimeoutMs: BenchLimits.requestTimeoutMs });
   try {
-    for (let attempt = 1; attempt <= BenchLimits.maxFindCoordinatorAttempts; attempt++) {
-      const response = await connection.requestNegotiated(ApiKey.FindCoordinator, { key: groupId, keyType: GroupSettings.groupKeyType });
-      if (response.errorCode === ErrorCode.NONE) return { host: response.host, port: response.port, nodeId: response.nodeId };
-      if (response.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && response.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
-        throw new KafkaError(response.errorCode, `FindCoordinator for group "${groupId}"`);
-      }
-      await sleep(BenchLimits.findCoordinatorBackoffMs);
-    }
-    throw new Error(`no coordinator for group "${groupId}" after ${BenchLimits.maxFindCoordinatorAttempts} attempts`);
+    return await new GroupsAdmin(cluster).findCoordinator(groupId);
   } finally {
-    await connection.close();
+    await cluster.close();
   }
 }
 
 /** The group's committed offset of each partition (-1: none). */
-async function committedOffsets(connection: BrokerConnection, groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
-  const response = await connection.requestNegotiated(ApiKey.OffsetFetch, { groupId, topics: [{ name: topic, partitionIndexes: [...partitions] }] });
-  if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, `OffsetFetch of group "${groupId}"`);
-  const offsets = new Map<number, number>();
-  for (const entry of response.topics.find((candidate) => candidate.name === topic)?.partitions ?? []) {
-    if (entry.errorCode !== ErrorCode.NONE) throw new KafkaError(entry.errorCode, `OffsetFetch of ${topic}-${entry.partitionIndex} in group "${groupId}"`);
-    offsets.set(entry.partitionIndex, Number(entry.committedOffset));
+async function committedOffsets(bootstrapServers: string, groupId: string, topic: string, partitions: readonly number[]): Promise<Map<number, number>> {
+  const cluster = new ClusterClient({ bootstrapServers, clientId: 'groups-bench-check', requestTimeoutMs: BenchLimits.requestTimeoutMs });
+  try {
+    const committed = await new GroupsAdmin(cluster).committedOffsets(groupId, [topic]);
+    const byPartition = new Map(committed.map((entry) => [entry.partition, Number(entry.offset)]));
+    return new Map(partitions.map((partition) => [partition, byPartition.get(partition) ?? -1]));
+  } finally {
+    await cluster.close();
   }
-  return offsets;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,73 +412,101 @@ async function consumeAssigned(topic: TopicUnderTest): Promise<ConsumeFigures> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// (b): a minimal group member on BrokerConnection
+// (b): group members from our client (src/client/group-member.ts)
 // ---------------------------------------------------------------------------------------------
 
+/** The leader's user data in every assignment: the generation's member count (int32). */
+function memberCountUserData(members: readonly AssignorMember[]): Buffer {
+  const userData = Buffer.alloc(4);
+  userData.writeInt32BE(members.length, 0);
+  return userData;
+}
+
+function memberCountOf(assignment: MemberAssignment): number {
+  return assignment.userData !== null && assignment.userData.length === 4 ? assignment.userData.readInt32BE(0) : 0;
+}
+
 /**
- * One consumer-group member: joins (FindCoordinator, JoinGroup with the MEMBER_ID_REQUIRED
- * rejoin, SyncGroup; the leader assigns), heartbeats, fetches its partition with
- * `PartitionFetcher`, commits its position after every Fetch that moved it (one commit in flight
- * at most), and leaves. Anything a stable group should not see (a rebalance, a failed commit or
- * heartbeat) goes to `events`; a rebalance that moves partitions fails the run.
+ * One consumer-group member: our client's `GroupMember` (its own ClusterClient, so its parked
+ * JoinGroup holds no one else's connection; range assignor; heartbeats every 3 s), waiting until
+ * a generation holds every member, then fetching its partition with `PartitionFetcher` and
+ * committing its position after every Fetch that moved it (one commit in flight at most).
+ * Anything a stable group should not see (a rebalance, a failed commit or heartbeat) goes to
+ * `events`; a rebalance that moves partitions fails the run.
  */
-class GroupMember {
+class BenchGroupMember {
   readonly index: number;
-  readonly clientId: string;
-  memberId = '';
-  generationId: number = GroupSettings.noGeneration;
-  isLeader = false;
+  readonly member: GroupMember;
   partitions: number[] = [];
-  joinRequests = 0;
   joinRounds = 0;
-  heartbeats = 0;
   commits = 0;
-  assignedAtMs = -1;
   fetcher: PartitionFetcher | null = null;
   failure: Error | null = null;
   readonly commitLatency = new LatencyHistogram();
   readonly heartbeatLatency = new LatencyHistogram();
   readonly events: string[] = [];
-  private readonly groupId: string;
+  private readonly cluster: ClusterClient;
   private readonly topic: TopicUnderTest;
-  private readonly bootstrap: HostAndPort;
-  private readonly subscription: Buffer;
   private readonly startMs: number;
-  private coordinator: BrokerConnection | null = null;
   private fetchConnection: BrokerConnection | null = null;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private stopped = false;
-  private rejoins = 0;
+  private formed = false;
   private committedOffset = -1;
   private wantedOffset = -1;
   private committing: Promise<void> | null = null;
 
   constructor(index: number, groupId: string, topic: TopicUnderTest, startMs: number) {
     this.index = index;
-    this.clientId = `groups-bench-member-${index}`;
-    this.groupId = groupId;
     this.topic = topic;
-    this.bootstrap = parseBootstrapServers(topic.bootstrapServers)[0]!;
-    this.subscription = encodeSubscription([topic.layout.topic]);
     this.startMs = startMs;
+    const clientId = `groups-bench-member-${index}`;
+    this.cluster = new ClusterClient({ bootstrapServers: topic.bootstrapServers, clientId, requestTimeoutMs: BenchLimits.requestTimeoutMs });
+    this.member = new GroupMember(this.cluster, {
+      groupId,
+      topics: [topic.layout.topic],
+      assignor: rangeAssignor,
+      sessionTimeoutMs: GroupSettings.sessionTimeoutMs,
+      rebalanceTimeoutMs: GroupSettings.rebalanceTimeoutMs,
+      heartbeatIntervalMs: GroupSettings.heartbeatIntervalMs,
+      assignmentUserData: memberCountUserData,
+      onAssignment: (assignment) => this.onAssignment(assignment),
+      onHeartbeat: (errorCode, latencyMs) => {
+        this.heartbeatLatency.recordMs(latencyMs);
+        if (errorCode !== ErrorCode.NONE && this.formed) this.note(`Heartbeat answered error ${errorCode}`);
+      },
+      onError: (error) => {
+        this.note(`Heartbeat or rejoin failed: ${errorText(error)}`);
+        this.failure ??= error;
+      },
+    });
   }
 
-  /** Finds the coordinator, joins until a generation holds every member, starts heartbeats. */
+  get isLeader(): boolean {
+    return this.member.isLeader;
+  }
+
+  /** Joins until a generation holds every member. */
   async join(): Promise<void> {
-    const coordinator = await findCoordinator(this.bootstrap, this.groupId, this.clientId);
-    this.coordinator = await connect(coordinator, this.clientId);
-    await this.joinUntilComplete();
-    this.assignedAtMs = clock.nowMs();
-    this.scheduleHeartbeat(GroupSettings.heartbeatIntervalMs);
+    let assignment = await this.member.join();
+    for (let round = 1; round <= BenchLimits.maxJoinRounds; round++) {
+      this.joinRounds++;
+      if (memberCountOf(assignment) === GroupSettings.memberCount) {
+        this.partitions = assignment.partitions.map((entry) => entry.partition);
+        this.formed = true;
+        return;
+      }
+      this.note(`generation ${assignment.generationId} holds ${memberCountOf(assignment)} of ${GroupSettings.memberCount} members: waiting for the next rebalance`);
+      assignment = await this.awaitRebalance();
+    }
+    throw new Error(`member ${this.index}: no generation with all ${GroupSettings.memberCount} members in ${BenchLimits.maxJoinRounds} rounds`);
   }
 
   /** Reads the assigned partition to its end, from the committed offset (or the log start). */
   async consume(deadlineMs: number): Promise<void> {
     if (this.partitions.length !== 1) throw new Error(`member ${this.index} holds partitions [${this.partitions.join(', ')}], expected exactly one`);
     const partition = this.partitions[0]!;
-    const committed = (await committedOffsets(this.coordinatorConnection(), this.groupId, this.topic.layout.topic, [partition])).get(partition) ?? -1;
+    const committed = (await this.committedOffsetsOfGroup([partition])).get(partition) ?? -1;
     const startOffset = committed >= 0 ? committed : this.topic.startOffsets[partition]!;
-    this.fetchConnection = await connect(leaderOf(this.topic, partition), this.clientId);
+    this.fetchConnection = await connect(leaderOf(this.topic, partition), `groups-bench-member-${this.index}`);
     this.fetcher = new PartitionFetcher(this.fetchConnection, this.topic.layout.topic, partition, startOffset, this.topic.endOffsets[partition]!);
     await this.fetcher.run(deadlineMs, (position) => this.commitSoon(position));
   }
@@ -571,28 +520,20 @@ class GroupMember {
     }
   }
 
-  committedOffsetsOfGroup(partitions: readonly number[]): Promise<Map<number, number>> {
-    return committedOffsets(this.coordinatorConnection(), this.groupId, this.topic.layout.topic, partitions);
+  async committedOffsetsOfGroup(partitions: readonly number[]): Promise<Map<number, number>> {
+    const name = this.topic.layout.topic;
+    const committed = await this.member.committedOffsets(partitions.map((partition) => ({ topic: name, partition })));
+    return new Map(partitions.map((partition) => [partition, Number(committed.get(partitionKey(name, partition)) ?? -1n)]));
   }
 
-  /** Stops heartbeats, sends LeaveGroup, closes every connection. Never throws. */
+  /** Leaves the group, closes every connection. Never throws. */
   async leave(): Promise<void> {
-    this.stopped = true;
-    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = null;
     try {
-      if (this.coordinator !== null && this.coordinator.isOpen && this.memberId !== '') {
-        const response = await this.coordinator.requestNegotiated(ApiKey.LeaveGroup, {
-          groupId: this.groupId,
-          memberId: this.memberId,
-          members: [{ memberId: this.memberId, groupInstanceId: null }],
-        });
-        if (response.errorCode !== ErrorCode.NONE) this.note(`LeaveGroup answered error ${response.errorCode}`);
-      }
+      await this.member.leave();
     } catch (error) {
       this.note(`LeaveGroup failed: ${errorText(error)}`);
     } finally {
-      await Promise.allSettled([this.coordinator?.close(), this.fetchConnection?.close()]);
+      await Promise.allSettled([this.fetchConnection?.close(), this.cluster.close()]);
     }
   }
 
@@ -600,138 +541,23 @@ class GroupMember {
     this.events.push(`member ${this.index} at +${(clock.nowMs() - this.startMs).toFixed(0)} ms: ${event}`);
   }
 
-  private coordinatorConnection(): BrokerConnection {
-    if (this.coordinator === null) throw new Error(`member ${this.index} has no coordinator connection`);
-    return this.coordinator;
-  }
-
-  private async joinUntilComplete(): Promise<void> {
-    for (let round = 1; round <= BenchLimits.maxJoinRounds; round++) {
-      this.joinRounds++;
-      const joined = await this.sendJoinGroup();
-      const assignment = await this.sendSyncGroup(joined);
-      if (assignment !== null && assignment.groupSize === GroupSettings.memberCount) {
-        this.partitions = assignment.partitions;
-        return;
-      }
-      if (assignment === null) {
-        this.note(`SyncGroup of generation ${joined.generationId} answered REBALANCE_IN_PROGRESS`);
-        continue;
-      }
-      this.note(`generation ${joined.generationId} holds ${assignment.groupSize} of ${GroupSettings.memberCount} members: waiting for the next rebalance`);
-      await this.awaitRebalance();
-    }
-    throw new Error(`member ${this.index}: no generation with all ${GroupSettings.memberCount} members in ${BenchLimits.maxJoinRounds} rounds`);
-  }
-
-  private async sendJoinGroup(): Promise<ResponseBody<typeof ApiKey.JoinGroup>> {
-    for (let attempt = 1; attempt <= BenchLimits.maxJoinRequests; attempt++) {
-      this.joinRequests++;
-      const response = await this.coordinatorConnection().requestNegotiated(
-        ApiKey.JoinGroup,
-        {
-          groupId: this.groupId,
-          sessionTimeoutMs: GroupSettings.sessionTimeoutMs,
-          rebalanceTimeoutMs: GroupSettings.rebalanceTimeoutMs,
-          memberId: this.memberId,
-          groupInstanceId: null,
-          protocolType: GroupSettings.protocolType,
-          protocols: [{ name: GroupSettings.assignorName, metadata: this.subscription }],
-        },
-        GroupSettings.rebalanceTimeoutMs + BenchLimits.requestTimeoutMs,
-      );
-      if (response.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
-        this.memberId = response.memberId;
-        continue;
-      }
-      if (response.errorCode === ErrorCode.UNKNOWN_MEMBER_ID) {
-        this.note(`JoinGroup answered UNKNOWN_MEMBER_ID for ${this.memberId}`);
-        this.memberId = '';
-        continue;
-      }
-      if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, `JoinGroup of member ${this.index} in "${this.groupId}"`);
-      this.memberId = response.memberId;
-      this.generationId = response.generationId;
-      return response;
-    }
-    throw new Error(`member ${this.index}: JoinGroup did not succeed in ${BenchLimits.maxJoinRequests} requests`);
-  }
-
-  /** The member's assignment; null when the coordinator started another rebalance meanwhile. */
-  private async sendSyncGroup(joined: ResponseBody<typeof ApiKey.JoinGroup>): Promise<DecodedAssignment | null> {
-    this.isLeader = joined.leader === this.memberId;
-    const response = await this.coordinatorConnection().requestNegotiated(
-      ApiKey.SyncGroup,
-      {
-        groupId: this.groupId,
-        generationId: joined.generationId,
-        memberId: this.memberId,
-        groupInstanceId: null,
-        assignments: this.isLeader ? assignPartitions(joined.members, this.topic.layout.topic, this.topic.layout.leaderByPartition.length) : [],
-      },
-      GroupSettings.rebalanceTimeoutMs + BenchLimits.requestTimeoutMs,
-    );
-    if (response.errorCode === ErrorCode.REBALANCE_IN_PROGRESS) return null;
-    if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, `SyncGroup of member ${this.index} in "${this.groupId}"`);
-    return decodeAssignment(response.assignment, this.topic.layout.topic);
-  }
-
   /** Heartbeats quickly until the coordinator announces the rebalance a late member causes. */
-  private async awaitRebalance(): Promise<void> {
+  private async awaitRebalance(): Promise<MemberAssignment> {
     const polls = Math.ceil(GroupSettings.rebalanceTimeoutMs / BenchLimits.rebalancePollIntervalMs);
     for (let poll = 0; poll < polls; poll++) {
       await sleep(BenchLimits.rebalancePollIntervalMs);
-      const errorCode = await this.sendHeartbeat();
-      if (errorCode === ErrorCode.REBALANCE_IN_PROGRESS) return;
-      if (errorCode !== ErrorCode.NONE) throw new KafkaError(errorCode, `Heartbeat of member ${this.index} while waiting for a rebalance`);
+      if (await this.member.heartbeat()) return this.member.assignment!;
     }
     throw new Error(`member ${this.index}: no rebalance within ${GroupSettings.rebalanceTimeoutMs} ms`);
   }
 
-  private async sendHeartbeat(): Promise<number> {
-    const sentMs = clock.nowMs();
-    const response = await this.coordinatorConnection().requestNegotiated(ApiKey.Heartbeat, {
-      groupId: this.groupId,
-      generationId: this.generationId,
-      memberId: this.memberId,
-      groupInstanceId: null,
-    });
-    this.heartbeats++;
-    this.heartbeatLatency.recordMs(clock.nowMs() - sentMs);
-    return response.errorCode;
-  }
-
-  private scheduleHeartbeat(delayMs: number): void {
-    if (this.stopped || this.heartbeats >= BenchLimits.maxHeartbeatsPerMember) return;
-    this.heartbeatTimer = setTimeout(() => void this.heartbeatTurn(), delayMs);
-  }
-
-  /** A timer callback: every failure is kept in `events` or `failure`, never thrown. */
-  private async heartbeatTurn(): Promise<void> {
-    this.heartbeatTimer = null;
-    if (this.stopped) return;
-    try {
-      const errorCode = await this.sendHeartbeat();
-      if (errorCode === ErrorCode.REBALANCE_IN_PROGRESS && !this.stopped) await this.rejoin('Heartbeat answered REBALANCE_IN_PROGRESS');
-      else if (errorCode !== ErrorCode.NONE) this.note(`Heartbeat answered error ${errorCode}`);
-    } catch (error) {
-      if (!this.stopped) {
-        this.note(`Heartbeat or rejoin failed: ${errorText(error)}`);
-        this.failure ??= error instanceof Error ? error : new Error(String(error));
-      }
-    }
-    this.scheduleHeartbeat(GroupSettings.heartbeatIntervalMs);
-  }
-
-  private async rejoin(reason: string): Promise<void> {
-    this.note(`${reason}: rejoining`);
-    if (this.rejoins >= BenchLimits.maxRejoinsPerMember) throw new Error(`member ${this.index} rejoined ${this.rejoins} times`);
-    this.rejoins++;
+  /** A rebalance after the group formed: fine if it keeps the partitions, fatal if it moves them. */
+  private onAssignment(assignment: MemberAssignment): void {
+    if (!this.formed) return;
     const before = this.partitions.join(',');
-    await this.joinUntilComplete();
-    if (this.partitions.join(',') !== before) {
-      this.failure ??= new Error(`a rebalance moved member ${this.index} from [${before}] to [${this.partitions.join(',')}]: figures invalid`);
-    }
+    const after = assignment.partitions.map((entry) => entry.partition).join(',');
+    this.note(`rejoined: generation ${assignment.generationId}`);
+    if (after !== before) this.failure ??= new Error(`a rebalance moved member ${this.index} from [${before}] to [${after}]: figures invalid`);
   }
 
   private commitSoon(position: number): void {
@@ -749,15 +575,9 @@ class GroupMember {
       const offset = this.wantedOffset;
       const sentMs = clock.nowMs();
       try {
-        const request = commitRequest(this.groupId, this.generationId, this.memberId, this.topic.layout.topic, new Map([[partition, offset]]));
-        const response = await this.coordinatorConnection().requestNegotiated(ApiKey.OffsetCommit, request);
+        await this.member.commitOffsets([{ topic: this.topic.layout.topic, partition, offset: BigInt(offset) }]);
         this.commits++;
         this.commitLatency.recordMs(clock.nowMs() - sentMs);
-        const errorCode = firstCommitError(response);
-        if (errorCode !== ErrorCode.NONE) {
-          this.note(`OffsetCommit of offset ${offset} answered error ${errorCode}`);
-          return;
-        }
         this.committedOffset = offset;
       } catch (error) {
         this.note(`OffsetCommit of offset ${offset} failed: ${errorText(error)}`);
@@ -770,7 +590,7 @@ class GroupMember {
 /** (b): three members join one group, each reads its partition, commits, and they leave. */
 async function consumeAsGroup(topic: TopicUnderTest, groupId: string): Promise<ConsumeFigures> {
   const startMs = clock.nowMs();
-  const members = Array.from({ length: GroupSettings.memberCount }, (_, index) => new GroupMember(index, groupId, topic, startMs));
+  const members = Array.from({ length: GroupSettings.memberCount }, (_, index) => new BenchGroupMember(index, groupId, topic, startMs));
   try {
     await settleAllOrThrow(members.map((member) => member.join()));
     const formedMs = clock.nowMs();
@@ -789,7 +609,7 @@ async function consumeAsGroup(topic: TopicUnderTest, groupId: string): Promise<C
   }
 }
 
-function groupDetails(members: readonly GroupMember[], startMs: number, formedMs: number, events: readonly string[]): Record<string, unknown> {
+function groupDetails(members: readonly BenchGroupMember[], startMs: number, formedMs: number, events: readonly string[]): Record<string, unknown> {
   const commitLatency = new LatencyHistogram();
   const heartbeatLatency = new LatencyHistogram();
   for (const member of members) {
@@ -798,14 +618,14 @@ function groupDetails(members: readonly GroupMember[], startMs: number, formedMs
   }
   return {
     joinMs: formedMs - startMs,
-    joinRequests: members.reduce((sum, member) => sum + member.joinRequests, 0),
+    joinRequests: members.reduce((sum, member) => sum + member.member.joinRequests, 0),
     joinRounds: members.reduce((sum, member) => sum + member.joinRounds, 0),
-    generationId: members[0]!.generationId,
+    generationId: members[0]!.member.generationId,
     leader: members.findIndex((member) => member.isLeader),
     assignment: members.map((member) => member.partitions),
     commits: members.reduce((sum, member) => sum + member.commits, 0),
     commitLatency: commitLatency.summary(),
-    heartbeats: members.reduce((sum, member) => sum + member.heartbeats, 0),
+    heartbeats: members.reduce((sum, member) => sum + member.member.heartbeats, 0),
     heartbeatLatency: heartbeatLatency.summary(),
     events,
   };
@@ -1211,7 +1031,7 @@ function isSustained(result: ScheduleResult, ratePerSecond: number): boolean {
 /** Simple commits (generation -1, no member id) on one coordinator connection: warm-up, then measured. */
 async function measureCommits(topic: TopicUnderTest, groupId: string, ratePerSecond: number, durationMs: number): Promise<Omit<CommitFigures, 'rawLog'>> {
   const clientId = 'groups-bench-committer';
-  const coordinator = await findCoordinator(parseBootstrapServers(topic.bootstrapServers)[0]!, groupId, clientId);
+  const coordinator = await findCoordinator(topic.bootstrapServers, groupId, clientId);
   const connection = await connect(coordinator, clientId);
   try {
     const version = connection.versionFor(ApiKey.OffsetCommit);
@@ -1226,7 +1046,7 @@ async function measureCommits(topic: TopicUnderTest, groupId: string, ratePerSec
     firstOffset = warmup.sent;
     const commits = await new RateSchedule(ratePerSecond, durationMs, commit).run();
     const lastOffset = firstOffset + commits.sent - 1;
-    const committed = await committedOffsets(connection, groupId, topic.layout.topic, partitions);
+    const committed = await committedOffsets(topic.bootstrapServers, groupId, topic.layout.topic, partitions);
     const mismatched = [...committed].filter(([, offset]) => offset !== lastOffset);
     const committedCheck = mismatched.length === 0 ? `ok (${lastOffset})` : `expected ${lastOffset}, found ${mismatched.map(([partition, offset]) => `${partition}: ${offset}`).join(', ')}`;
     return { targetPerSecond: ratePerSecond, commits, sustained: isSustained(commits, ratePerSecond), coordinatorNodeId: coordinator.nodeId, committedCheck };
@@ -1320,7 +1140,7 @@ async function produceTopic(bootstrapServers: string, name: string): Promise<{ t
  */
 async function prepareCoordinators(topic: TopicUnderTest): Promise<number> {
   const startMs = clock.nowMs();
-  await findCoordinator(parseBootstrapServers(topic.bootstrapServers)[0]!, 'groups-bench-setup', 'groups-bench-setup');
+  await findCoordinator(topic.bootstrapServers, 'groups-bench-setup', 'groups-bench-setup');
   return clock.nowMs() - startMs;
 }
 

@@ -8,8 +8,8 @@
  * cached coordinator and try again after a fresh FindCoordinator, within the cluster's retry
  * policy. Every other group error is final and thrown with the group it belongs to.
  */
-import { consumerProtocolType, subscriptionTopics } from '../group/consumer-protocol.js';
-import { ProtocolDecodeError, Reader, type ResponseBody } from '../protocol/codec/index.js';
+import { consumerProtocolType, decodeConsumerAssignment, subscriptionTopics } from '../group/consumer-protocol.js';
+import { ProtocolDecodeError, type ResponseBody } from '../protocol/codec/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/schema/index.js';
 import type { ClusterClient } from './cluster-client.js';
@@ -136,9 +136,6 @@ const noGenerationId = -1;
 const noLeaderEpoch = -1;
 const defaultRetentionTimeMs = -1n;
 const firstOffsetFetchVersionForAllTopics = 2;
-/** A consumer assignment topic entry is at least a 2-byte name length and a 4-byte count. */
-const minAssignedTopicBytes = 6;
-const partitionIndexBytes = 4;
 
 const coordinatorErrorCodes: ReadonlySet<number> = new Set([
   ErrorCode.NOT_COORDINATOR,
@@ -449,26 +446,17 @@ export function resolveResetOffset(
 }
 
 /**
- * Reads a ConsumerProtocolAssignment: int16 version, [topic string, [int32 partition]], then
- * nullable user data. Every version so far shares this layout; newer ones may append fields,
- * which are ignored. Empty bytes are "no assignment yet". Returns null for bytes that are not a
- * consumer assignment.
+ * Reads a ConsumerProtocolAssignment (any version; see consumer-protocol.ts). Empty bytes are
+ * "no assignment yet". Returns null for bytes that are not a consumer assignment.
  */
 export function parseConsumerAssignment(bytes: Buffer): ConsumerAssignment | null {
   if (bytes.length === 0) return { version: 0, partitions: [], userData: null };
   try {
-    const reader = new Reader(bytes);
-    const version = reader.int16('assignment.version');
-    if (version < 0) return null;
+    const { version, assignedPartitions, userData } = decodeConsumerAssignment(bytes);
     const partitions: TopicPartition[] = [];
-    const topicCount = reader.arrayLength('assignment.topics', false, false, minAssignedTopicBytes);
-    for (let topicIndex = 0; topicIndex < topicCount; topicIndex++) {
-      const topic = reader.string('assignment.topic');
-      const partitionCount = reader.arrayLength('assignment.partitions', false, false, partitionIndexBytes);
-      for (let index = 0; index < partitionCount; index++) partitions.push({ topic, partition: reader.int32('assignment.partition') });
+    for (const { topic, partitions: indexes } of assignedPartitions) {
+      for (const partition of indexes) partitions.push({ topic, partition });
     }
-    // Some encoders stop after the partitions; the field is nullable anyway.
-    const userData = reader.remainingBytes === 0 ? null : reader.nullableBytes('assignment.userData');
     return { version, partitions: partitions.sort(compareTopicPartitions), userData: userData === null ? null : Buffer.from(userData) };
   } catch (error) {
     if (error instanceof ProtocolDecodeError) return null;

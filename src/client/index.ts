@@ -1,6 +1,7 @@
 /**
  * A small Kafka client on our own codec: used by the console tools and the load generator.
- * `ClusterClient` holds connections and metadata; `Admin`, `GroupsAdmin`, `Producer` and `Consumer` use it.
+ * `ClusterClient` holds connections and metadata; `Admin`, `GroupsAdmin`, `Producer`, `Consumer`
+ * and `GroupMember` (consumer-group membership) use it.
  */
 export { BrokerConnection, formatAddress, type ConnectionOptions } from './connection.js';
 export {
@@ -62,6 +63,21 @@ export {
   type TopicPartition,
   type TopicSelection,
 } from './groups-admin.js';
+export {
+  GroupMember,
+  GroupMemberDefaults,
+  type GroupMemberOptions,
+  type MemberAssignment,
+  type OffsetAndMetadata,
+} from './group-member.js';
+export {
+  rangeAssignor,
+  roundRobinAssignor,
+  type AssignedTopicPartitions,
+  type AssignorMember,
+  type GroupAssignmentPlan,
+  type PartitionAssignor,
+} from './assignors.js';
 export {
   IsolationLevel,
   listOffsets,

@@ -1,6 +1,6 @@
 /**
- * GroupsAdmin: consumer assignment parsing (golden bytes from kafkajs' encoder and hand-built
- * Java layouts), reset offset arithmetic, coordinator retries against a scripted fake, and every
+ * GroupsAdmin: consumer assignment parsing (golden bytes from kafkajs' encoder, and our own
+ * encoder's layouts), reset offset arithmetic, coordinator retries against a scripted fake, and every
  * operation against the real broker (three nodes) on a group built from our own JoinGroup /
  * SyncGroup / OffsetCommit requests, so its assignment and commits are exact.
  */
@@ -13,6 +13,7 @@ import { ClusterClient } from '../../src/client/cluster-client.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { GroupsAdmin, parseConsumerAssignment, resolveResetOffset } from '../../src/client/groups-admin.js';
 import { Producer } from '../../src/client/producer.js';
+import { encodeConsumerAssignment, encodeConsumerSubscription } from '../../src/group/consumer-protocol.js';
 import { decodeRequestBody, encodeResponse, supportedVersionRanges } from '../../src/protocol/codec/index.js';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/schema/index.js';
@@ -20,20 +21,15 @@ import { FakeServer, type FakeRequest } from './fake-server.js';
 
 const { AssignerProtocol } = kafkajs;
 
-/** ConsumerProtocolAssignment as the Java client writes it; `userData` undefined = field left out. */
+/** A ConsumerProtocolAssignment; `userData` undefined = cut off after the partitions, as some encoders do. */
 function encodeAssignment(version: number, topics: Record<string, number[]>, userData: Buffer | null | undefined): Buffer {
-  const parts: Buffer[] = [int16(version), int32(Object.keys(topics).length)];
-  for (const [topic, partitions] of Object.entries(topics)) {
-    parts.push(int16(Buffer.byteLength(topic)), Buffer.from(topic), int32(partitions.length), ...partitions.map(int32));
-  }
-  if (userData === null) parts.push(int32(-1));
-  else if (userData !== undefined) parts.push(int32(userData.length), userData);
-  return Buffer.concat(parts);
+  const assignedPartitions = Object.entries(topics).map(([topic, partitions]) => ({ topic, partitions }));
+  const bytes = encodeConsumerAssignment(version, { assignedPartitions, userData: userData ?? null });
+  return userData === undefined ? bytes.subarray(0, bytes.length - 4) : bytes;
 }
 
-/** ConsumerProtocolSubscription v0: version, topics, null user data. */
 function encodeSubscription(topics: string[]): Buffer {
-  return Buffer.concat([int16(0), int32(topics.length), ...topics.flatMap((topic) => [int16(Buffer.byteLength(topic)), Buffer.from(topic)]), int32(-1)]);
+  return encodeConsumerSubscription(0, { topics });
 }
 
 function int16(value: number): Buffer {
@@ -69,7 +65,7 @@ test('parseConsumerAssignment reads kafkajs-encoded assignments, sorted, with us
   });
 });
 
-test('parseConsumerAssignment: Java layouts with null, absent and present user data', () => {
+test('parseConsumerAssignment: null, absent and present user data', () => {
   const expected = [
     { topic: 't', partition: 1 },
     { topic: 't', partition: 3 },

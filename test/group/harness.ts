@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { GroupCoordinator, type PersistDone } from '../../src/group/group-coordinator.js';
+import { encodeConsumerSubscription } from '../../src/group/consumer-protocol.js';
 import type { GroupCoordinatorConfig } from '../../src/group/config.js';
 import type { OffsetsTopicRecord } from '../../src/group/offsets-records.js';
 import type {
@@ -241,31 +242,10 @@ export function commitTopic(
   };
 }
 
-/**
- * ConsumerProtocolSubscription: int16 version, topics (int32 count, int16-length strings),
- * user data (int32-length bytes); v1 appends owned partitions, which we fake with `owned`.
- */
+/** A ConsumerProtocolSubscription: version 0, or version 1 owning `owned` of the first topic. */
 export function subscription(topics: readonly string[], owned: readonly number[] = []): Buffer {
-  const parts: Buffer[] = [int16(owned.length > 0 ? 1 : 0), int32(topics.length)];
-  for (const topic of topics) parts.push(int16(Buffer.byteLength(topic)), Buffer.from(topic));
-  parts.push(int32(-1));
-  if (owned.length > 0) {
-    parts.push(int32(1), int16(Buffer.byteLength(topics[0]!)), Buffer.from(topics[0]!), int32(owned.length));
-    for (const partition of owned) parts.push(int32(partition));
-  }
-  return Buffer.concat(parts);
-}
-
-function int16(value: number): Buffer {
-  const buffer = Buffer.alloc(2);
-  buffer.writeInt16BE(value);
-  return buffer;
-}
-
-function int32(value: number): Buffer {
-  const buffer = Buffer.alloc(4);
-  buffer.writeInt32BE(value);
-  return buffer;
+  if (owned.length === 0) return encodeConsumerSubscription(0, { topics });
+  return encodeConsumerSubscription(1, { topics, ownedPartitions: [{ topic: topics[0]!, partitions: owned }] });
 }
 
 /** A recognisable assignment blob. */
