@@ -105,6 +105,8 @@ export class LogCleaner {
   private readonly uncleanable = new Map<string, string>();
   private readonly retryAfterMs = new Map<string, number>();
   private running: Promise<CleaningResult> | null = null;
+  /** The directory of the log the running pass compacts. */
+  private runningDirectory: string | null = null;
   private pool: Piscina | null = null;
   private closed = false;
   private readonly logLine: (message: string) => void;
@@ -206,8 +208,11 @@ export class LogCleaner {
     this.closed = true;
     const pool = this.pool;
     this.pool = null;
+    const directory = this.runningDirectory;
     if (pool !== null) await pool.destroy();
     await this.idle();
+    // A job's thread may have written once more while it was being terminated.
+    if (directory !== null && existsSync(directory)) removeCleanedFiles(directory);
   }
 
   private startPass(target: CleanableLog, state: CleanableState): Promise<CleaningResult> {
@@ -215,8 +220,10 @@ export class LogCleaner {
       .catch((error: unknown) => this.failed(this.emptyResult(target, state.firstDirtyOffset), errorMessage(error)))
       .finally(() => {
         this.running = null;
+        this.runningDirectory = null;
       });
     this.running = pass;
+    this.runningDirectory = target.log.directory;
     return pass;
   }
 
