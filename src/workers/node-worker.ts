@@ -7,6 +7,7 @@ import { systemClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+import { blockWhilePaused } from './node-pause.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 
 export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'logger'> & { logLevel: LogLevel };
@@ -40,8 +41,11 @@ async function main(): Promise<void> {
   const node = new BrokerNode({ ...data, clock: systemClock, logger });
   await node.recoverFromJournal();
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
+  // It also honours fault injection's pause, blocking this whole thread until resumed.
+  const pauseCell = new Int32Array(spawn.pauseCell);
   let ticking = false;
   const ticker = setInterval(() => {
+    blockWhilePaused(pauseCell);
     if (ticking) return;
     ticking = true;
     node.tick().then(
