@@ -101,7 +101,7 @@ test('unknown routes, wrong methods, bad ids and bad bodies get clear JSON error
   }
 });
 
-test('kill: the port refuses, clients are cut, others serve; restart: same port, same data, serving again', async () => {
+test('kill: the port refuses, clients are cut, others serve; restart: same port, same data, serving again', { timeout: 20_000 }, async () => {
   assert.equal(await createTopic(broker, 'killed', 3), ErrorCode.NONE);
   const partition = await partitionLedBy('killed', 1);
   const victim = await openNode(1);
@@ -109,11 +109,14 @@ test('kill: the port refuses, clients are cut, others serve; restart: same port,
   // A long poll parked inside node 1: killing the node must not leave it hanging.
   const parked = victim.request(ApiKey.Fetch, 11, fetchBody('killed', partition, 3n, { maxWaitMs: 30_000 }), 30_000);
   const parkedOutcome = parked.then(() => 'answered', (error: Error) => error.message);
+  const idle = await openNode(1);
+  assert.equal(await apiVersionsError(idle), ErrorCode.NONE);
 
   const killed = await admin('POST', '/nodes/1/kill');
   assert.equal(killed.status, 200, JSON.stringify(killed.body));
   assert.equal(killed.body.state, 'killed');
   assert.equal(await parkedOutcome, 'connection closed before a response arrived');
+  assert.equal(await idle.waitForClose(5_000), true, 'an idle client of the killed node is reset');
   const { host, port } = nodeAddress(1);
   assert.equal(await refusesConnections(host, port), true, 'the killed listener refuses connections');
   for (const nodeId of [0, 2]) {
