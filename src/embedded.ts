@@ -86,7 +86,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   const admin = broker.adminAddress;
   return {
     bootstrapServers: broker.bootstrapServers,
-    nodes: Object.assign(broker.listeners.map((listener) => ({ ...listener })), nodeControls(broker)),
+    nodes: withNodeControls(broker.listeners.map((listener) => ({ ...listener })), broker),
     adminAddress: admin === null ? null : `${admin.host}:${admin.port}`,
     dataDir,
     config,
@@ -95,6 +95,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       if (temporary) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The listener array, with the verbs as non-enumerable methods (it still compares as an array). */
+function withNodeControls(addresses: NodeAddress[], broker: Broker): NodeAddress[] & NodeControls {
+  const controls = nodeControls(broker);
+  for (const [name, method] of Object.entries(controls)) Object.defineProperty(addresses, name, { value: method, enumerable: false });
+  return addresses as NodeAddress[] & NodeControls;
 }
 
 function nodeControls(broker: Broker): NodeControls {

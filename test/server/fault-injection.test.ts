@@ -5,11 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { startBroker, NodeFaultError, type BrokerHandle } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/schema/index.js';
 import { RawConnection } from '../helpers/raw-client.js';
+import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { createTopic, fetchBody, fetchPartition, keyedBatch, partitionsOf, produce } from './broker-fixtures.js';
 
 let broker: BrokerHandle;
@@ -221,4 +224,13 @@ test('without fault injection the verbs are refused with how to enable them; rea
   const noAdmin = await startBroker({ nodes: 1, logLevel: 'silent' });
   assert.equal(noAdmin.adminAddress, null);
   await noAdmin.stop();
+});
+
+test('stop with a paused node: the node wakes, flushes and shuts down cleanly', { timeout: 20_000 }, async () => {
+  const single = await startBroker({ nodes: 1, faultInjection: true, logLevel: 'silent', dataDir: temporaryDirectory() });
+  assert.deepEqual(single.nodes.map((node) => node.nodeId), [0], 'broker.nodes is still the array of listeners');
+  assert.deepEqual(Object.keys(single.nodes), ['0'], 'the verbs do not show up as entries');
+  await single.nodes.pause(0);
+  await single.stop();
+  assert.ok(existsSync(join(single.dataDir, 'node-0', '.minikafka-clean-shutdown')), 'the node closed its logs, not cut off at the timeout');
 });
