@@ -335,13 +335,18 @@ export class Broker implements BrokerServices {
     if (!this.offline.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is running; only a killed node can be restarted`);
     if (this.restarting.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is already restarting`);
     this.restarting.add(nodeId);
+    // From here metadata changes go to the new worker (liveNode), queued until it serves.
+    const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), undefined));
     try {
-      // From here metadata changes go to the new worker (liveNode), queued until it serves.
-      const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), undefined));
       await node.ready();
       await this.assignPartitions(node, this.assignmentsByNode().get(nodeId) ?? []);
       await this.listen(nodeId, this.listenerAddresses[nodeId]!.port);
       this.offline.delete(nodeId);
+    } catch (error) {
+      // Still killed: a later restart starts from scratch (e.g. once its port is free again).
+      this.servers.delete(nodeId);
+      await node.kill();
+      throw error;
     } finally {
       this.restarting.delete(nodeId);
     }

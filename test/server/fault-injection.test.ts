@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { startBroker, NodeFaultError, type BrokerHandle } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -186,6 +186,22 @@ test('a paused node can be killed and restarted', async () => {
   await broker.nodes.restart(1);
   assert.equal(broker.nodes.list()[1]!.state, 'running');
   const back = await openNode(1);
+  assert.equal(await apiVersionsError(back), ErrorCode.NONE);
+  back.close();
+});
+
+test('a restart that cannot reopen its port fails with the reason and can be retried', async () => {
+  await broker.nodes.kill(2);
+  const { host, port } = nodeAddress(2);
+  const squatter = createServer();
+  await new Promise<void>((resolve) => squatter.listen({ host, port }, resolve));
+  const refused = await admin('POST', '/nodes/2/restart');
+  assert.equal(refused.status, 500);
+  assert.match(refused.body.error, new RegExp(`node 2 cannot listen on ${host}:${port}: .*EADDRINUSE`));
+  assert.equal(broker.nodes.list()[2]!.state, 'killed');
+  await new Promise<void>((resolve) => squatter.close(() => resolve()));
+  assert.equal((await admin('POST', '/nodes/2/restart')).status, 200);
+  const back = await openNode(2);
   assert.equal(await apiVersionsError(back), ErrorCode.NONE);
   back.close();
 });
