@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `minikafka` command: start | topics | produce | consume | groups | perf.
+ * The `minikafka` command: start | topics | produce | consume | groups | nodes | perf.
  */
 import { runStart } from './start.js';
 
@@ -18,6 +18,7 @@ commands:
   produce    send lines from stdin as records
   consume    print records of a topic
   groups     list, describe, reset offsets of and delete consumer groups
+  nodes      list nodes; kill, restart, pause, resume and partition them (fault injection)
   perf       load generator: perf produce | consume | e2e
 
 Run "minikafka <command> --help" for the options of a command.`;
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return run(import('./commands/consume.js'), rest);
     case 'groups':
       return run(import('./commands/groups.js'), rest);
+    case 'nodes':
+      return run(import('./commands/nodes.js'), rest);
     case 'perf':
       return run(import('./commands/perf.js'), rest);
     case undefined:

@@ -10,9 +10,13 @@ import { spawnNodeWorker } from '../workers/node-spawn.js';
 import type { Broker } from '../server/broker.js';
 
 const usage = `usage: minikafka start [--config FILE] [--nodes N] [--port P] [--data-dir DIR] [--log-level LEVEL]
+                       [--admin-port A] [--fault-injection]
 
 Starts the broker: N node identities listening on 127.0.0.1:P .. P+N-1 (--port 0: ephemeral).
 Prints a line containing "ready" once every listener accepts connections.
+--admin-port A serves the admin HTTP endpoint (GET /health, GET /nodes) on the broker's host
+(0: ephemeral); --fault-injection also allows killing, restarting, pausing and partitioning
+nodes through it (see: minikafka nodes --help).
 Without --config the built-in defaults apply (the same as config/default.json).`;
 
 export async function runStart(argv: string[]): Promise<number> {
@@ -24,6 +28,8 @@ export async function runStart(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-level': { type: 'string' },
+      'admin-port': { type: 'string' },
+      'fault-injection': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -41,6 +47,8 @@ export async function runStart(argv: string[]): Promise<number> {
     if (values.port !== undefined) overrides.port = parseNumberFlag('--port', values.port);
     if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
     if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
+    if (values['admin-port'] !== undefined) overrides.adminPort = parseNumberFlag('--admin-port', values['admin-port']);
+    if (values['fault-injection'] === true) overrides.faultInjection = true;
     const config = validateConfig(overrides, base, 'command line');
     broker = await startWithEarlyWorkers(config);
   } catch (error) {
@@ -52,8 +60,10 @@ export async function runStart(argv: string[]): Promise<number> {
     return 1;
   }
   const elapsedMs = performance.now() - started;
+  const admin = broker.adminAddress;
+  const adminPart = admin === null ? '' : `, admin ${admin.host}:${admin.port}${broker.config.faultInjection ? ' (fault injection on)' : ''}`;
   process.stdout.write(
-    `minikafka ready: ${broker.config.nodes} node(s), bootstrap ${broker.bootstrapServers}, data ${resolve(broker.config.dataDir)}, pid ${process.pid}, started in ${elapsedMs.toFixed(0)} ms\n`,
+    `minikafka ready: ${broker.config.nodes} node(s), bootstrap ${broker.bootstrapServers}, data ${resolve(broker.config.dataDir)}${adminPart}, pid ${process.pid}, started in ${elapsedMs.toFixed(0)} ms\n`,
   );
   return waitForSignal(broker);
 }

@@ -76,6 +76,10 @@ export interface BrokerConfig {
   logLevel: LogLevel;
   /** Cluster id reported in Metadata; fixed per data dir once created. */
   clusterId: string | null;
+  /** Port of the admin HTTP endpoint on `host` (GET /health, /nodes); null: no endpoint. 0: ephemeral. */
+  adminPort: number | null;
+  /** Allows the fault-injection verbs (kill, restart, pause, resume, partition, heal). */
+  faultInjection: boolean;
   broker: BrokerSettings;
 }
 
@@ -86,7 +90,7 @@ export class ConfigError extends Error {
   }
 }
 
-const topLevelKeys = ['nodes', 'host', 'port', 'dataDir', 'logLevel', 'clusterId', 'broker', '$comment'] as const;
+const topLevelKeys = ['nodes', 'host', 'port', 'dataDir', 'logLevel', 'clusterId', 'adminPort', 'faultInjection', 'broker', '$comment'] as const;
 const logLevels = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export const MAX_NODES = 64;
 
@@ -97,7 +101,7 @@ export function defaultBrokerSettings(): BrokerSettings {
 }
 
 export function defaultConfig(): BrokerConfig {
-  return { nodes: 3, host: '127.0.0.1', port: 9092, dataDir: './data', logLevel: 'info', clusterId: null, broker: defaultBrokerSettings() };
+  return { nodes: 3, host: '127.0.0.1', port: 9092, dataDir: './data', logLevel: 'info', clusterId: null, adminPort: null, faultInjection: false, broker: defaultBrokerSettings() };
 }
 
 function describe(value: unknown): string {
@@ -154,6 +158,7 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
   if (input.dataDir !== undefined) config.dataDir = checkSetting('dataDir', input.dataDir, { type: 'string', default: '', description: '' }, where) as string;
   if (input.logLevel !== undefined) config.logLevel = checkSetting('logLevel', input.logLevel, { type: 'string', default: 'info', allowed: logLevels, description: '' }, where) as LogLevel;
   if (input.clusterId !== undefined && input.clusterId !== null) config.clusterId = checkSetting('clusterId', input.clusterId, { type: 'string', default: '', description: '' }, where) as string;
+  validateFaultInjection(input, config, where);
   if (config.port !== 0 && config.port + config.nodes - 1 > 65535) throw new ConfigError(`${where}: ports ${config.port}..${config.port + config.nodes - 1} run past 65535`);
   if (config.host.length === 0) throw new ConfigError(`${where}: "host" must not be empty`);
   if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
@@ -165,6 +170,18 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
 export function checkLimitRelations(limits: RingLimits, settings: BrokerSettings, where = 'config'): void {
   const problems = limitRelationProblems(limits, settings['message.max.bytes']);
   if (problems.length > 0) throw new ConfigError(`${where}: inconsistent limits: ${problems.join('; ')}`);
+}
+
+/** `adminPort` (null or a free port beside the node listeners) and `faultInjection`. */
+function validateFaultInjection(input: Record<string, unknown>, config: BrokerConfig, where: string): void {
+  if (input.adminPort !== undefined) {
+    config.adminPort = input.adminPort === null ? null : (checkSetting('adminPort', input.adminPort, { type: 'integer', default: 0, min: 0, max: 65535, description: '' }, where) as number);
+  }
+  if (input.faultInjection !== undefined) config.faultInjection = checkSetting('faultInjection', input.faultInjection, { type: 'boolean', default: false, description: '' }, where) as boolean;
+  const admin = config.adminPort;
+  if (admin !== null && admin !== 0 && config.port !== 0 && admin >= config.port && admin < config.port + config.nodes) {
+    throw new ConfigError(`${where}: "adminPort" ${admin} clashes with the node listeners on ports ${config.port}..${config.port + config.nodes - 1}`);
+  }
 }
 
 /** Reads and validates a JSON config file. */

@@ -29,9 +29,12 @@ import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
 import type { SpawnedNodeWorker } from '../workers/node-spawn.js';
 import type { PartitionAssignment } from '../workers/node-protocol.js';
+import { AdminServer } from './admin-server.js';
 import { Connection } from './connection.js';
 import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
 import { advertisedApiVersions, requestHandlers } from './handlers/index.js';
+import { NetworkPartitions, partitionProblem } from './network-partitions.js';
+import { FAULT_INJECTION_DISABLED_MESSAGE, NodeFaultError, NodeState, type NodeStatus, type QuorumStatus } from './node-faults.js';
 import type { BrokerServices, ListenerAddress } from './services.js';
 
 /** Where the single-voter metadata log of earlier versions lived, and where it goes once migrated. */
@@ -46,21 +49,32 @@ export class Broker implements BrokerServices {
   readonly handlers = requestHandlers();
   readonly apiVersions = advertisedApiVersions(this.handlers);
   nodes: NodeHandle[] = [];
-  listeners: ListenerAddress[] = [];
   controller!: Controller;
-  private readonly servers: Server[] = [];
   private liveness: NodeLiveness | null = null;
   private dataDirLock: DataDirLock | null = null;
+  private quorumSettingsByNode: QuorumSettings[] = [];
   /** Partitions were assigned at start: from now on committed records drive the nodes. */
   private started = false;
   private livenessTimer: NodeJS.Timeout | null = null;
   private fencing = false;
+  /** Fault injection: which nodes reach which (node-to-node messages consult it). */
+  readonly networkPartitions: NetworkPartitions;
+  /** Every node's listener address, by node id, killed nodes included. */
+  private listenerAddresses: ListenerAddress[] = [];
+  /** Nodes killed by fault injection and not yet back (worker gone, listener closed). */
+  private readonly offline = new Set<number>();
+  private readonly restarting = new Set<number>();
+  /** Client sockets by listener node id, so killing a node can reset them. */
+  private readonly sockets = new Map<number, Set<Socket>>();
+  private adminServer: AdminServer | null = null;
+  private readonly servers = new Map<number, Server>();
   private readonly connections = new Set<Connection>();
   private stopping: Promise<void> | null = null;
 
   private constructor(readonly config: BrokerConfig) {
     this.settings = config.broker;
     this.logger = new Logger('broker', config.logLevel);
+    this.networkPartitions = new NetworkPartitions(config.nodes);
   }
 
   /**
@@ -91,8 +105,8 @@ export class Broker implements BrokerServices {
     const bootstrapSnapshot = this.preRaftMetadataSnapshot();
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
-    const quorumSettings = this.quorumSettings(bootstrapSnapshot);
-    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, {}, spawned[nodeId], quorumSettings[nodeId]!));
+    this.quorumSettingsByNode = this.quorumSettings(bootstrapSnapshot);
+    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, {}, spawned[nodeId], this.quorumSettingsByNode[nodeId]!));
     const writer = new QuorumMetadataWriter(this.quorum, {
       commitTimeoutMs: Limits.metadataCommitTimeoutMs,
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
@@ -114,8 +128,9 @@ export class Broker implements BrokerServices {
     this.started = true;
     phase('assignMs');
     this.startLivenessChecks();
-    this.listeners = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
+    this.listenerAddresses = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
     phase('listenMs');
+    if (this.config.adminPort !== null) this.adminServer = await AdminServer.start(this, this.config.host, this.config.adminPort);
     this.logger.debug('started', phases);
   }
 
@@ -188,6 +203,12 @@ export class Broker implements BrokerServices {
     }
   }
 
+  private topicLogConfigs(): Record<string, LogConfig> {
+    const topicConfigs: Record<string, LogConfig> = {};
+    for (const topic of this.image.topics.values()) topicConfigs[topic.name] = logConfigFor(topic.configs, this.settings);
+    return topicConfigs;
+  }
+
   /** Fences nodes that stop heartbeating and unfences them when they return (a metadata record each). */
   private startLivenessChecks(): void {
     const nodeIds = this.nodes.map((node) => node.nodeId);
@@ -211,8 +232,8 @@ export class Broker implements BrokerServices {
   }
 
   /** Whether node-to-node messages from `from` to `to` are dropped (fault injection). */
-  isLinkBlocked(_from: number, _to: number): boolean {
-    return false;
+  isLinkBlocked(from: number, to: number): boolean {
+    return this.networkPartitions.blocked(from, to);
   }
 
   /** Every node is a voter; node 0 campaigns at once so a cluster has a controller in milliseconds. */
@@ -280,6 +301,12 @@ export class Broker implements BrokerServices {
 
   /** At start: every node learns the partitions it leads and drops logs of deleted topics. */
   private async assignAllPartitions(): Promise<void> {
+    const byNode = this.assignmentsByNode();
+    await Promise.all(this.nodes.map((node) => this.assignPartitions(node, byNode.get(node.nodeId) ?? [])));
+  }
+
+  /** The partitions each node leads in the metadata image. */
+  private assignmentsByNode(): Map<number, PartitionAssignment[]> {
     const byNode = new Map<number, PartitionAssignment[]>();
     for (const topic of this.image.topics.values()) {
       const config = logConfigFor(topic.configs, this.settings);
@@ -293,13 +320,12 @@ export class Broker implements BrokerServices {
         byNode.set(partition.leader, list);
       }
     }
-    const knownTopics = [...this.image.topics.keys()];
-    await Promise.all(
-      this.nodes.map(async (node) => {
-        await node.control({ op: 'dropStrayLogs', knownTopics });
-        await node.control({ op: 'becomeLeader', partitions: byNode.get(node.nodeId) ?? [] });
-      }),
-    );
+    return byNode;
+  }
+
+  private async assignPartitions(node: NodeHandle, partitions: PartitionAssignment[]): Promise<void> {
+    await node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] });
+    await node.control({ op: 'becomeLeader', partitions });
   }
 
   /** Tells the nodes about committed metadata changes (called by the controller, in order). */
@@ -313,7 +339,7 @@ export class Broker implements BrokerServices {
   private nodeWorkFor(record: MetadataRecord): Array<Promise<unknown>> {
     switch (record.type) {
       case 'partition': {
-        const node = this.nodes[record.leader];
+        const node = this.liveNode(record.leader);
         if (node === undefined) return [];
         const topic = this.image.topic(record.topic);
         const config = logConfigFor(topic?.configs ?? {}, this.settings);
@@ -321,10 +347,10 @@ export class Broker implements BrokerServices {
         return [node.control({ op: 'becomeLeader', partitions: [{ topic: record.topic, partition: record.partition, leaderEpoch: record.leaderEpoch, config, partitionCount }] })];
       }
       case 'removeTopic':
-        return this.nodes.map((node) => node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] }));
+        return this.liveNodes().map((node) => node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] }));
       case 'topicConfig': {
         const config = logConfigFor(record.configs, this.settings);
-        return this.nodes.map((node) => node.control({ op: 'updateConfig', topic: record.name, config }));
+        return this.liveNodes().map((node) => node.control({ op: 'updateConfig', topic: record.name, config }));
       }
       default:
         return [];
@@ -357,10 +383,9 @@ export class Broker implements BrokerServices {
     else if (result!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) throw new Error(`cannot create ${CONSUMER_OFFSETS_TOPIC}: ${result!.errorMessage}`);
   }
 
-  private listen(nodeId: number): Promise<ListenerAddress> {
+  private listen(nodeId: number, port = this.config.port === 0 ? 0 : this.config.port + nodeId): Promise<ListenerAddress> {
     const server = createServer((socket) => this.accept(socket, nodeId));
-    this.servers.push(server);
-    const port = this.config.port === 0 ? 0 : this.config.port + nodeId;
+    this.servers.set(nodeId, server);
     return new Promise((resolve, reject) => {
       server.once('error', (error) => reject(new Error(`node ${nodeId} cannot listen on ${this.config.host}:${port}: ${error.message}`)));
       server.listen({ host: this.config.host, port }, () => {
@@ -378,6 +403,20 @@ export class Broker implements BrokerServices {
     }
     const connection = new Connection(socket, nodeId, this, this.handlers, this.settings['socket.request.max.bytes'], (closed) => this.connections.delete(closed));
     this.connections.add(connection);
+    let sockets = this.sockets.get(nodeId);
+    if (sockets === undefined) this.sockets.set(nodeId, (sockets = new Set()));
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  }
+
+  /** The listeners of the nodes that serve now (Metadata lists only live brokers, as Kafka does). */
+  get listeners(): ListenerAddress[] {
+    return this.listenerAddresses.filter((listener) => !this.offline.has(listener.nodeId));
+  }
+
+  /** The admin endpoint's address, when it runs. */
+  get adminAddress(): { host: string; port: number } | null {
+    return this.adminServer?.address ?? null;
   }
 
   get bootstrapServers(): string {
@@ -392,12 +431,147 @@ export class Broker implements BrokerServices {
 
   private async stopComponents(): Promise<void> {
     if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
-    const closed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await this.adminServer?.close();
+    const closed = Promise.all([...this.servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of this.connections) connection.shutdown();
     this.connections.clear();
     await closed;
     await Promise.all(this.nodes.map((node) => node.stop(Limits.shutdownTimeoutMs - 500)));
     this.dataDirLock?.release();
+  }
+
+  // Fault injection (see node-faults.ts and admin-server.ts).
+
+  /**
+   * The metadata quorum's view of every node. Until the Raft quorum runs: the fixed
+   * controller, and no terms, roles or commit indexes.
+   */
+  quorumStatus(): QuorumStatus {
+    const nodes = this.nodes.map((node) => {
+      const view = this.offline.has(node.nodeId) ? undefined : this.quorum.nodeView(node.nodeId);
+      return { nodeId: node.nodeId, term: view?.term ?? null, role: view?.role ?? null, commitIndex: view?.commitIndex ?? null, fenced: this.image.fencedNodes.has(node.nodeId) };
+    });
+    return { controllerId: this.controllerId, nodes };
+  }
+
+  /** Every node with its listener, state and Raft view. */
+  nodeStatuses(): NodeStatus[] {
+    const quorum = this.quorumStatus();
+    return this.nodes.map((node) => {
+      const raft = quorum.nodes.find((entry) => entry.nodeId === node.nodeId);
+      const listener = this.listenerAddresses[node.nodeId];
+      let state: NodeState = NodeState.RUNNING;
+      if (this.offline.has(node.nodeId)) state = NodeState.KILLED;
+      else if (node.isPaused) state = NodeState.PAUSED;
+      else if (raft?.fenced === true) state = NodeState.FENCED;
+      return {
+        id: node.nodeId,
+        listener: listener === undefined ? '' : `${listener.host}:${listener.port}`,
+        state,
+        controller: node.nodeId === quorum.controllerId,
+        term: raft?.term ?? null,
+        role: raft?.role ?? null,
+        commitIndex: raft?.commitIndex ?? null,
+        crash: node.crash?.message ?? null,
+      };
+    });
+  }
+
+  /** Terminates a node's worker like a crash and closes its listener; its clients are reset. */
+  async killNode(nodeId: number): Promise<void> {
+    const node = this.faultTarget(nodeId);
+    if (this.offline.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is already killed`);
+    this.offline.add(nodeId);
+    const server = this.servers.get(nodeId);
+    this.servers.delete(nodeId);
+    const closed = new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    for (const socket of this.sockets.get(nodeId) ?? []) socket.resetAndDestroy();
+    await Promise.all([closed, node.kill()]);
+    // The controller learns at once (as from a broken session) and fences it.
+    this.quorum.forget(nodeId);
+    this.liveness?.markGone(nodeId);
+    void this.checkLiveness();
+    this.logger.warn('fault injection: node killed', { node: nodeId });
+  }
+
+  /** Starts a fresh worker for a killed node on its data dir and reopens its listener on the same port. */
+  async restartNode(nodeId: number): Promise<void> {
+    this.faultTarget(nodeId);
+    if (!this.offline.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is running; only a killed node can be restarted`);
+    if (this.restarting.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is already restarting`);
+    this.restarting.add(nodeId);
+    // From here metadata changes go to the new worker (liveNode), queued until it serves.
+    const settings = { ...this.quorumSettingsByNode[nodeId]!, campaignAtStart: false, bootstrapSnapshot: null, rejoining: nodesThatLostMetadata(this.config.dataDir, this.config.nodes).includes(nodeId) };
+    const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), undefined, settings));
+    try {
+      await node.ready();
+      await this.assignPartitions(node, this.assignmentsByNode().get(nodeId) ?? []);
+      await this.listen(nodeId, this.listenerAddresses[nodeId]!.port);
+      this.offline.delete(nodeId);
+      // Back and heartbeating: unfenced before restart() returns, as a broker that registers again.
+      this.liveness?.heartbeat(nodeId, Date.now());
+      if (this.image.fencedNodes.has(nodeId)) await this.controller.setNodesFenced([{ nodeId, fenced: false }]);
+    } catch (error) {
+      // Still killed: a later restart starts from scratch (e.g. once its port is free again).
+      this.servers.delete(nodeId);
+      await node.kill();
+      throw error;
+    } finally {
+      this.restarting.delete(nodeId);
+    }
+    this.logger.warn('fault injection: node restarted', { node: nodeId });
+  }
+
+  /** Freezes a node's worker (it serves nothing, its listener stays open); resolves once frozen. */
+  async pauseNode(nodeId: number): Promise<void> {
+    const node = this.faultTarget(nodeId);
+    if (this.offline.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is killed; restart it instead`);
+    if (node.isPaused) throw new NodeFaultError('conflict', `node ${nodeId} is already paused`);
+    await node.pause(Limits.shutdownTimeoutMs);
+    this.logger.warn('fault injection: node paused', { node: nodeId });
+  }
+
+  resumeNode(nodeId: number): void {
+    const node = this.faultTarget(nodeId);
+    if (this.offline.has(nodeId) || !node.isPaused) throw new NodeFaultError('conflict', `node ${nodeId} is not paused`);
+    node.resume();
+    this.logger.warn('fault injection: node resumed', { node: nodeId });
+  }
+
+  /** Splits node-to-node traffic into `groups` (every node in exactly one). */
+  partitionNetwork(groups: number[][]): void {
+    this.requireFaultInjection();
+    const problem = partitionProblem(groups, this.nodes.length);
+    if (problem !== null) throw new NodeFaultError('invalid', problem);
+    this.networkPartitions.partition(groups);
+    this.logger.warn('fault injection: network partitioned', { groups: JSON.stringify(groups) });
+  }
+
+  healNetwork(): void {
+    this.requireFaultInjection();
+    this.networkPartitions.heal();
+    this.logger.warn('fault injection: network healed');
+  }
+
+  private requireFaultInjection(): void {
+    if (!this.config.faultInjection) throw new NodeFaultError('disabled', FAULT_INJECTION_DISABLED_MESSAGE);
+  }
+
+  private faultTarget(nodeId: number): NodeHandle {
+    this.requireFaultInjection();
+    const node = Number.isInteger(nodeId) ? this.nodes[nodeId] : undefined;
+    if (node === undefined) throw new NodeFaultError('invalid', `no node ${nodeId}: this broker runs nodes 0-${this.nodes.length - 1}`);
+    return node;
+  }
+
+  /** The node that should hear about metadata changes, unless it is killed (it re-learns at restart). */
+  private liveNode(nodeId: number): NodeHandle | undefined {
+    if (this.offline.has(nodeId) && !this.restarting.has(nodeId)) return undefined;
+    return this.nodes[nodeId];
+  }
+
+  private liveNodes(): NodeHandle[] {
+    return this.nodes.filter((node) => this.liveNode(node.nodeId) !== undefined);
   }
 }
 

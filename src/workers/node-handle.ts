@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
+import { PauseSwitch } from './node-pause.js';
 import { spawnNodeWorker, type SpawnedNodeWorker } from './node-spawn.js';
 import {
   MessageKind,
@@ -49,6 +50,9 @@ export class NodeHandle {
   private stopped = false;
   private stopping = false;
   private exited = false;
+  /** Terminated by fault injection (`kill`): its exit is expected, not an error. */
+  private killed = false;
+  private readonly pauseSwitch: PauseSwitch;
   /** Why the worker is gone, once it is. */
   private failure: Error | null = null;
   /** Why the node's data dir went offline (an I/O error there), or null while it is online. */
@@ -74,6 +78,7 @@ export class NodeHandle {
     this.backlogPauseBytes = spawned.ringCapacityBytes * BACKLOG_PAUSE_FRACTION;
     this.completions = new RingReader(spawned.completionRing);
     this.worker = spawned.worker;
+    this.pauseSwitch = new PauseSwitch(spawned.pauseCell);
     const init: NodeWorkerCommand = { type: 'init', data };
     this.worker.postMessage(init);
     this.readyPromise = new Promise((resolve, reject) => {
@@ -96,7 +101,7 @@ export class NodeHandle {
       // not wake them any more.
       this.completions.wake();
       this.requests.wake();
-      if (this.stopped || this.stopping) return;
+      if (this.stopped || this.stopping || this.killed) return;
       this.failure ??= new Error(`node ${this.nodeId} exited unexpectedly with code ${code}`);
       this.logger.error('node worker exited', { node: this.nodeId, code });
       this.failAll(this.failure);
@@ -223,11 +228,47 @@ export class NodeHandle {
     this.pending.clear();
   }
 
+  get isKilled(): boolean {
+    return this.killed;
+  }
+
+  get isPaused(): boolean {
+    return this.pauseSwitch.paused;
+  }
+
+  /** Why the worker died on its own (a crash, not `kill` or `stop`), or null while it lives. */
+  get crash(): Error | null {
+    return this.killed || this.stopping || this.stopped ? null : this.failure;
+  }
+
+  /** Fault injection: freezes the worker thread (see node-pause.ts); resolves once it is frozen. */
+  pause(timeoutMs: number): Promise<void> {
+    return this.pauseSwitch.pause(timeoutMs);
+  }
+
+  resume(): void {
+    this.pauseSwitch.resume();
+  }
+
+  /**
+   * Fault injection: terminates the worker at once, like a crash (no flush, no checkpoint).
+   * Requests in flight fail with an error saying the node was killed.
+   */
+  async kill(): Promise<void> {
+    if (this.killed || this.stopped) return;
+    this.killed = true;
+    this.failure ??= new Error(`node ${this.nodeId} was killed`);
+    this.failAll(this.failure);
+    await this.worker.terminate();
+  }
+
   /** Asks the node to flush and close its logs, then waits for the thread to end. */
   async stop(timeoutMs: number): Promise<void> {
-    if (this.stopped || this.stopping) return;
+    if (this.stopped || this.stopping || this.killed) return;
     // The worker may exit on its own once its logs are closed, before the reply is read here.
     this.stopping = true;
+    // A paused worker could not answer the shutdown.
+    this.pauseSwitch.resume();
     try {
       await withTimeout(this.control({ op: 'shutdown' }), timeoutMs);
     } catch (error) {

@@ -6,12 +6,15 @@
 import { Worker } from 'node:worker_threads';
 import { Limits } from '../runtime/limits.js';
 import { createRingBuffer } from '../runtime/shared-ring.js';
+import { createPauseCell } from './node-pause.js';
 
 export interface SpawnedNodeWorker {
   readonly worker: Worker;
   readonly requestRing: SharedArrayBuffer;
   readonly completionRing: SharedArrayBuffer;
   readonly ringCapacityBytes: number;
+  /** Fault injection's pause switch (see node-pause.ts). */
+  readonly pauseCell: SharedArrayBuffer;
   /** An error the worker raised before anyone listened, if any. */
   earlyError: Error | null;
 }
@@ -20,15 +23,17 @@ export interface SpawnedNodeWorker {
 export interface NodeWorkerSpawnData {
   requestRing: SharedArrayBuffer;
   completionRing: SharedArrayBuffer;
+  pauseCell: SharedArrayBuffer;
 }
 
 export function spawnNodeWorker(ringCapacityBytes: number = Limits.ringCapacityBytes): SpawnedNodeWorker {
   const requestRing = createRingBuffer(ringCapacityBytes);
   const completionRing = createRingBuffer(ringCapacityBytes);
+  const pauseCell = createPauseCell();
   const worker = new Worker(new URL('./node-worker.js', import.meta.url), {
-    workerData: { requestRing, completionRing } satisfies NodeWorkerSpawnData,
+    workerData: { requestRing, completionRing, pauseCell } satisfies NodeWorkerSpawnData,
   });
-  const spawned: SpawnedNodeWorker = { worker, requestRing, completionRing, ringCapacityBytes, earlyError: null };
+  const spawned: SpawnedNodeWorker = { worker, requestRing, completionRing, ringCapacityBytes, pauseCell, earlyError: null };
   worker.once('error', (error) => {
     spawned.earlyError ??= error;
   });

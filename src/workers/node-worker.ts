@@ -9,6 +9,7 @@ import { Logger, type LogLevel } from '../runtime/logger.js';
 import { cryptoRandom } from '../runtime/random.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
 import { MetadataQuorumMember } from './metadata-quorum.js';
+import { blockWhilePaused } from './node-pause.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 import type { QuorumCommand, QuorumEvent, QuorumSettings } from './quorum-protocol.js';
 
@@ -55,8 +56,11 @@ async function main(): Promise<void> {
   await node.recoverFromJournal();
   const quorum = startQuorumMember(data, logger);
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
+  // It also honours fault injection's pause, blocking this whole thread until resumed.
+  const pauseCell = new Int32Array(spawn.pauseCell);
   let ticking = false;
   const ticker = setInterval(() => {
+    blockWhilePaused(pauseCell);
     if (ticking) return;
     ticking = true;
     node.tick().then(

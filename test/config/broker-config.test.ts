@@ -70,3 +70,24 @@ test('the ring limits must carry the largest produce request and fetch response'
     );
   }
 });
+
+test('adminPort and faultInjection: defaults off, validated with the key and value', () => {
+  const standard = validateConfig({});
+  assert.equal(standard.adminPort, null);
+  assert.equal(standard.faultInjection, false);
+  const enabled = validateConfig({ adminPort: 9200, faultInjection: true });
+  assert.deepEqual([enabled.adminPort, enabled.faultInjection], [9200, true]);
+  assert.equal(validateConfig({ adminPort: null }, enabled).adminPort, null, 'null turns the endpoint off');
+  assert.equal(validateConfig({ adminPort: 0, port: 0 }).adminPort, 0, 'ephemeral');
+  const cases: Array<[unknown, RegExp]> = [
+    [{ adminPort: '9200' }, /"adminPort" must be a number, got "9200"/],
+    [{ adminPort: 9200.5 }, /"adminPort" must be an integer, got 9200.5/],
+    [{ adminPort: -1 }, /"adminPort" must be at least 0, got -1/],
+    [{ adminPort: 70000 }, /"adminPort" must be at most 65535, got 70000/],
+    [{ adminPort: 9093, port: 9092, nodes: 3 }, /"adminPort" 9093 clashes with the node listeners on ports 9092..9094/],
+    [{ faultInjection: 'yes' }, /"faultInjection" must be true or false, got "yes"/],
+    [{ faultInjection: 1 }, /"faultInjection" must be true or false, got 1/],
+  ];
+  for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(raw));
+  assert.equal(validateConfig({ adminPort: 9095, port: 9092, nodes: 3 }).adminPort, 9095, 'just past the listeners');
+});

@@ -37,7 +37,8 @@ export async function handleFindCoordinator(context: RequestContext, request: Re
   if (request.keyType !== KEY_TYPE_GROUP) return notAvailable('transactions are not supported yet');
   const located = await locateCoordinator(context, request.key, true);
   if (located.node === null) return notAvailable('the group coordinator is not available yet');
-  const listener = context.services.listeners.find((entry) => entry.nodeId === located.nodeId)!;
+  const listener = context.services.listeners.find((entry) => entry.nodeId === located.nodeId);
+  if (listener === undefined) return notAvailable(`the group coordinator's node ${located.nodeId} is down`);
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: listener.nodeId, host: listener.host, port: listener.port };
 }
 

@@ -24,17 +24,21 @@ export async function handleMetadata(context: RequestContext, request: MetadataR
     const missing = names.filter((name) => services.image.topic(name) === undefined && topicNameProblem(name) === null);
     if (missing.length > 0) await services.autoCreateTopics(missing);
   }
+  const liveNodes = new Set(services.listeners.map((listener) => listener.nodeId));
   return {
     throttleTimeMs: 0,
     brokers: services.listeners.map((listener) => ({ nodeId: listener.nodeId, host: listener.host, port: listener.port, rack: null })),
     clusterId: services.image.clusterId,
-    controllerId: services.controllerId,
-    topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes)),
+    // Any listener takes admin requests (they reach the controller from there), so while the
+    // quorum elects a controller this node is named, as KRaft brokers name a live broker:
+    // clients that wait for a known controller (librdkafka) do not stall through an election.
+    controllerId: services.controllerId >= 0 ? services.controllerId : context.nodeId,
+    topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes, liveNodes)),
     clusterAuthorizedOperations: -2147483648,
   };
 }
 
-function describeTopic(name: string, topic: TopicImage | undefined, nodes: readonly NodeHandle[]): unknown {
+function describeTopic(name: string, topic: TopicImage | undefined, nodes: readonly NodeHandle[], liveNodes: ReadonlySet<number>): unknown {
   const nodeCount = nodes.length;
   if (topic === undefined) {
     const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
@@ -45,7 +49,8 @@ function describeTopic(name: string, topic: TopicImage | undefined, nodes: reado
     name,
     isInternal: isInternalTopic(name),
     partitions: topic.partitions.map((partition) => {
-      const online = partition.leader >= 0 && partition.leader < nodeCount;
+      // A leader whose node is down (killed) leaves the partition without one (replication factor 1).
+      const online = partition.leader >= 0 && partition.leader < nodeCount && liveNodes.has(partition.leader);
       // A replica whose node's log dir failed (a full disk) is offline, as in Kafka.
       const offlineReplica = (replica: number) => replica >= nodeCount || nodes[replica]!.logDirOfflineReason !== null;
       const errorCode = !online ? ErrorCode.LEADER_NOT_AVAILABLE : offlineReplica(partition.leader) ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.NONE;

@@ -31,12 +31,25 @@ def with_confluent(bootstrap, topics, timeout):
     return metadata.controller_id
 
 
+def connect_kafka_python(admin_class, bootstrap, timeout, deadline):
+    # kafka-python looks the controller up once, when the client is made, and fails if the
+    # cluster names none at that moment; a caller retries.
+    while True:
+        try:
+            return admin_class(bootstrap_servers=bootstrap, client_id="compat-kafka-python-admin", request_timeout_ms=int(timeout * 1000))
+        except AssertionError as error:
+            if time.monotonic() > deadline:
+                fail(f"no controller: {error}")
+            print(f"retrying the connect after {error}", file=sys.stderr)
+            time.sleep(0.2)
+
+
 def with_kafka_python(bootstrap, topics, timeout):
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import NotControllerError, RequestTimedOutError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="compat-kafka-python-admin", request_timeout_ms=int(timeout * 1000))
     deadline = time.monotonic() + timeout
+    admin = connect_kafka_python(KafkaAdminClient, bootstrap, timeout, deadline)
     pending = list(topics)
     while pending:
         try:
@@ -49,7 +62,7 @@ def with_kafka_python(bootstrap, topics, timeout):
             print(f"retrying after {type(error).__name__}", file=sys.stderr)
             admin.close()
             time.sleep(0.2)
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="compat-kafka-python-admin", request_timeout_ms=int(timeout * 1000))
+            admin = connect_kafka_python(KafkaAdminClient, bootstrap, timeout, deadline)
             existing = set(admin.list_topics())
             pending = [topic for topic in pending if topic not in existing]
     existing = set(admin.list_topics())
