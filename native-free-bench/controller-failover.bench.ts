@@ -19,7 +19,10 @@ async function oneFailover(run: number): Promise<number> {
     const survivors = broker.nodes.filter((node) => node.nodeId !== controller).map((node) => `${node.host}:${node.port}`);
     const admin = new Kafka({ clientId: 'failover-bench', brokers: survivors, logLevel: logLevel.NOTHING, retry: { initialRetryTime: 20, retries: 50, maxRetryTime: 200 } }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: `warm-${run}`, numPartitions: 1, replicationFactor: 1 }] });
+    // kafkajs's admin fails while any partition is leaderless (replication factor 1), so the
+    // warm-up topic lives on a node that stays up.
+    const survivor = broker.nodes.find((node) => node.nodeId !== controller)!.nodeId;
+    await admin.createTopics({ topics: [{ topic: `warm-${run}`, replicaAssignment: [{ partition: 0, replicas: [survivor] }] }] });
     const startedMs = performance.now();
     await broker.nodes.kill(controller);
     const created = await admin.createTopics({ topics: [{ topic: `after-${run}`, numPartitions: 1, replicationFactor: 1 }] });
