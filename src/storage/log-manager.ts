@@ -3,6 +3,7 @@
  * the recovery-point and log-start-offset checkpoint files, the clean-shutdown marker, and the
  * periodic work (retention, checkpoints, interval flushes) driven by `tick`.
  */
+import { RAFT_DIRECTORY } from './raft-storage.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../runtime/clock.js';
@@ -81,6 +82,8 @@ export class LogManager {
         rmSync(path, { recursive: true, force: true });
         continue;
       }
+      // The node's Raft metadata log looks like a partition dir but is the quorum's, not ours.
+      if (name === RAFT_DIRECTORY) continue;
       if (!statSync(path).isDirectory() || !/^.+-\d+$/.test(name)) continue;
       const { topic } = parsePartitionName(name);
       const log = PartitionLog.open({

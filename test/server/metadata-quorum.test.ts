@@ -190,3 +190,43 @@ test('without a majority, admin writes fail with a retriable error (not a hang) 
     }
   });
 });
+
+test('kill a majority: admin writes fail with a retriable error until a node returns, then succeed', async () => {
+  await withDataDir(async (dataDir) => {
+    const broker = await Broker.start(validateConfig({ dataDir, nodes: 3, port: 0, logLevel: 'silent', faultInjection: true }, defaultConfig(), 'test'));
+    try {
+      assert.equal(await createTopic(broker, 'before'), ErrorCode.NONE);
+      const controller = broker.quorum.leaderId;
+      const others = [0, 1, 2].filter((nodeId) => nodeId !== controller);
+      // Killing the controller alone: the two others elect one and metadata keeps changing.
+      await broker.killNode(controller);
+      assert.equal(await createTopic(broker, 'minority-down'), ErrorCode.NONE);
+      await broker.killNode(others[0]!);
+      const errorCode = await createTopic(broker, 'majority-down');
+      assert.ok(errorCode === ErrorCode.NOT_CONTROLLER || errorCode === ErrorCode.REQUEST_TIMED_OUT, `error ${errorCode}`);
+      await broker.restartNode(controller);
+      await quorumCondition(broker, () => broker.quorum.leaderId !== -1);
+      const retried = await createTopic(broker, 'majority-down');
+      assert.ok(retried === ErrorCode.NONE || (retried === ErrorCode.TOPIC_ALREADY_EXISTS && errorCode === ErrorCode.REQUEST_TIMED_OUT), `retry: error ${retried}`);
+      for (const name of ['before', 'minority-down', 'majority-down']) assert.ok(broker.image.topic(name) !== undefined, name);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
+
+test('the metadata log survives restart after restart: the node never takes its dir for a partition log', async () => {
+  await withDataDir(async (dataDir) => {
+    for (const [round, name] of ['one', 'two', 'three'].entries()) {
+      const broker = await Broker.start(config(dataDir, 2));
+      try {
+        assert.deepEqual([...broker.image.topics.keys()].sort(), ['one', 'two', 'three'].slice(0, round).sort());
+        assert.equal(await createTopic(broker, name), ErrorCode.NONE);
+        const [reserved] = await broker.controller.createTopics([{ name: '__cluster_metadata', numPartitions: 1, replicationFactor: 1 }]);
+        assert.equal(reserved!.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+      } finally {
+        await broker.stop();
+      }
+    }
+  });
+});
