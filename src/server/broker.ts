@@ -3,7 +3,7 @@
  * the metadata log and image, and the controller. `Broker.start` brings it all up in order;
  * `stop` takes it down cleanly (nodes flush and checkpoint).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -11,17 +11,12 @@ import { logConfigFor } from '../config/topic-config.js';
 import { Controller, type TopicRequest } from '../controller/controller.js';
 import { NodeLiveness } from '../controller/node-liveness.js';
 import { MetadataImage } from '../metadata/image.js';
-import { MetadataLog } from '../metadata/metadata-log.js';
-import { encodeQuorumSnapshot } from '../metadata/quorum-entry.js';
 import { MetadataQuorumObserver } from '../metadata/quorum-observer.js';
 import { QuorumMetadataWriter } from '../metadata/quorum-writer.js';
-import type { RaftSnapshot } from '../raft/types.js';
 import { DataDirLock } from '../storage/data-dir-lock.js';
-import { RAFT_DIRECTORY } from '../storage/raft-storage.js';
 import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js';
 import type { MetadataRecord } from '../metadata/records.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
-import { systemClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { cryptoRandom } from '../runtime/random.js';
 import { Logger } from '../runtime/logger.js';
@@ -34,12 +29,10 @@ import { Connection } from './connection.js';
 import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
 import { advertisedApiVersions, requestHandlers } from './handlers/index.js';
 import { NetworkPartitions, partitionProblem } from './network-partitions.js';
+import { finishMigration, nodesThatLostMetadata, preRaftMetadataSnapshot, quorumSettingsFor } from './quorum-bootstrap.js';
 import { FAULT_INJECTION_DISABLED_MESSAGE, NodeFaultError, NodeState, type NodeStatus, type QuorumStatus } from './node-faults.js';
 import type { BrokerServices, ListenerAddress } from './services.js';
 
-/** Where the single-voter metadata log of earlier versions lived, and where it goes once migrated. */
-const PRE_RAFT_METADATA_DIRECTORY = 'metadata';
-const MIGRATED_METADATA_DIRECTORY = 'metadata-pre-raft';
 
 export class Broker implements BrokerServices {
   readonly image = new MetadataImage();
@@ -102,10 +95,10 @@ export class Broker implements BrokerServices {
     };
     mkdirSync(this.config.dataDir, { recursive: true });
     this.dataDirLock = DataDirLock.acquire(this.config.dataDir);
-    const bootstrapSnapshot = this.preRaftMetadataSnapshot();
+    const bootstrapSnapshot = preRaftMetadataSnapshot(this.config.dataDir, this.logger);
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
-    this.quorumSettingsByNode = this.quorumSettings(bootstrapSnapshot);
+    this.quorumSettingsByNode = quorumSettingsFor(this.config, bootstrapSnapshot, this.logger);
     this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, {}, spawned[nodeId], this.quorumSettingsByNode[nodeId]!));
     const writer = new QuorumMetadataWriter(this.quorum, {
       commitTimeoutMs: Limits.metadataCommitTimeoutMs,
@@ -119,7 +112,7 @@ export class Broker implements BrokerServices {
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
-    if (bootstrapSnapshot !== null) this.finishMigration();
+    if (bootstrapSnapshot !== null) finishMigration(this.config.dataDir, this.logger);
     await this.waitForMetadata();
     phase('metadataQuorumMs');
     await this.controller.ensureClusterId(this.config.clusterId);
@@ -234,48 +227,6 @@ export class Broker implements BrokerServices {
   /** Whether node-to-node messages from `from` to `to` are dropped (fault injection). */
   isLinkBlocked(from: number, to: number): boolean {
     return this.networkPartitions.blocked(from, to);
-  }
-
-  /** Every node is a voter; node 0 campaigns at once so a cluster has a controller in milliseconds. */
-  private quorumSettings(bootstrapSnapshot: RaftSnapshot | null): QuorumSettings[] {
-    const voters = Array.from({ length: this.config.nodes }, (_, nodeId) => nodeId);
-    const rejoiningNodes = bootstrapSnapshot === null ? nodesThatLostMetadata(this.config.dataDir, this.config.nodes) : [];
-    return voters.map((nodeId) => {
-      const rejoining = rejoiningNodes.includes(nodeId);
-      if (rejoining) this.logger.warn('node has no metadata dir while others do: it rejoins the quorum and votes once caught up', { node: nodeId });
-      return {
-        voters,
-        tickMs: Limits.raftTickMs,
-        electionTicks: Limits.raftElectionTicks,
-        heartbeatTicks: Limits.raftHeartbeatTicks,
-        snapshotIntervalEntries: Limits.raftSnapshotIntervalEntries,
-        campaignAtStart: nodeId === 0,
-        heartbeatIntervalMs: this.settings['broker.heartbeat.interval.ms'],
-        rejoining,
-        bootstrapSnapshot,
-      };
-    });
-  }
-
-  /**
-   * A data dir written before the Raft quorum holds a single-voter metadata log: its records
-   * become the first state of every voter (a snapshot at index 1), then it is moved aside.
-   */
-  private preRaftMetadataSnapshot(): RaftSnapshot | null {
-    const directory = join(this.config.dataDir, PRE_RAFT_METADATA_DIRECTORY);
-    if (!existsSync(directory)) return null;
-    const image = new MetadataImage();
-    const log = MetadataLog.open(directory, systemClock, image);
-    void log.close();
-    this.logger.info('migrating the single-voter metadata log into the Raft quorum', { topics: image.topics.size });
-    return { index: 1, term: 0, data: encodeQuorumSnapshot({ appliedIndex: 1, records: image.toRecords() }) };
-  }
-
-  private finishMigration(): void {
-    const from = join(this.config.dataDir, PRE_RAFT_METADATA_DIRECTORY);
-    const to = join(this.config.dataDir, MIGRATED_METADATA_DIRECTORY);
-    renameSync(from, to);
-    this.logger.info('single-voter metadata log migrated; the old log is kept', { path: to });
   }
 
   /** Start-up waits until a controller is elected and this thread applied all it committed before. */
@@ -575,15 +526,4 @@ export class Broker implements BrokerServices {
   }
 }
 
-/** Nodes whose metadata dir is empty while another node's is not: they lost it and rejoin. */
-export function nodesThatLostMetadata(dataDir: string, nodeCount: number): number[] {
-  const hasState = Array.from({ length: nodeCount }, (_, nodeId) => hasRaftState(join(dataDir, `node-${nodeId}`, RAFT_DIRECTORY)));
-  if (!hasState.some((state) => state)) return [];
-  return hasState.flatMap((state, nodeId) => (state ? [] : [nodeId]));
-}
-
-/** Whether a node's metadata dir holds anything a voter wrote. */
-function hasRaftState(directory: string): boolean {
-  if (!existsSync(directory)) return false;
-  return readdirSync(directory).some((name) => name === 'quorum-state' || name.endsWith('.snapshot') || (name === 'raft.log' && statSync(join(directory, name)).size > 0));
-}
+export { nodesThatLostMetadata } from './quorum-bootstrap.js';
