@@ -21,7 +21,7 @@ import type { ClusterClient } from './cluster-client.js';
 import type { BrokerConnection } from './connection.js';
 import { FinalKafkaError } from './errors.js';
 import { groupByTopic, partitionKey, type TopicPartition } from './grouping.js';
-import { GroupsAdmin } from './groups-admin.js';
+import { GroupsAdmin, offsetCommitBody } from './groups-admin.js';
 
 /** Defaults (Kafka's consumer defaults where they suit a test suite) and bounds, named once. */
 export const GroupMemberDefaults = {
@@ -39,8 +39,6 @@ export const GroupMemberDefaults = {
 } as const;
 
 const noGenerationId = -1;
-const noLeaderEpoch = -1;
-const defaultRetentionTimeMs = -1n;
 
 const coordinatorMovedCodes: ReadonlySet<number> = new Set([
   ErrorCode.NOT_COORDINATOR,
@@ -187,22 +185,10 @@ export class GroupMember {
   async commitOffsets(offsets: readonly OffsetAndMetadata[]): Promise<void> {
     if (offsets.length === 0) return;
     const response = await this.onCoordinator((connection) =>
-      connection.requestNegotiated(ApiKey.OffsetCommit, {
-        groupId: this.groupId,
-        generationId: this.generationId,
-        memberId: this.memberId,
-        groupInstanceId: this.options.groupInstanceId ?? null,
-        retentionTimeMs: defaultRetentionTimeMs,
-        topics: [...groupByTopic(offsets)].map(([name, entries]) => ({
-          name,
-          partitions: entries.map((entry) => ({
-            partitionIndex: entry.partition,
-            committedOffset: entry.offset,
-            committedLeaderEpoch: noLeaderEpoch,
-            committedMetadata: entry.metadata ?? '',
-          })),
-        })),
-      }),
+      connection.requestNegotiated(
+        ApiKey.OffsetCommit,
+        offsetCommitBody(this.groupId, { generationId: this.generationId, memberId: this.memberId, groupInstanceId: this.options.groupInstanceId ?? null }, offsets),
+      ),
     );
     for (const topic of response.topics) {
       for (const partition of topic.partitions) {

@@ -135,6 +135,33 @@ const keyTypeGroup = 0;
 const noGenerationId = -1;
 const noLeaderEpoch = -1;
 const defaultRetentionTimeMs = -1n;
+
+/** Who commits: a group member of a generation, or an admin (generation -1, no member id). */
+export interface OffsetCommitter {
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+}
+
+/** The OffsetCommit request body for `offsets` (grouped by topic; the broker's retention). */
+export function offsetCommitBody(groupId: string, committer: OffsetCommitter, offsets: readonly OffsetToCommit[]) {
+  return {
+    groupId,
+    generationId: committer.generationId,
+    memberId: committer.memberId,
+    groupInstanceId: committer.groupInstanceId,
+    retentionTimeMs: defaultRetentionTimeMs,
+    topics: [...groupByTopic(offsets)].map(([name, entries]) => ({
+      name,
+      partitions: entries.map((entry) => ({
+        partitionIndex: entry.partition,
+        committedOffset: entry.offset,
+        committedLeaderEpoch: entry.leaderEpoch ?? noLeaderEpoch,
+        committedMetadata: entry.metadata ?? '',
+      })),
+    })),
+  };
+}
 const firstOffsetFetchVersionForAllTopics = 2;
 
 const coordinatorErrorCodes: ReadonlySet<number> = new Set([
@@ -239,22 +266,8 @@ export class GroupsAdmin {
     }
     if (offsets.length === 0) return;
     await this.onCoordinator(groupId, 'OffsetCommit', async (connection) => {
-      const response = await connection.requestNegotiated(ApiKey.OffsetCommit, {
-        groupId,
-        generationId: noGenerationId,
-        memberId: '',
-        groupInstanceId: null,
-        retentionTimeMs: defaultRetentionTimeMs,
-        topics: [...groupByTopic(offsets)].map(([name, entries]) => ({
-          name,
-          partitions: entries.map((entry) => ({
-            partitionIndex: entry.partition,
-            committedOffset: entry.offset,
-            committedLeaderEpoch: entry.leaderEpoch ?? noLeaderEpoch,
-            committedMetadata: entry.metadata ?? '',
-          })),
-        })),
-      });
+      const admin: OffsetCommitter = { generationId: noGenerationId, memberId: '', groupInstanceId: null };
+      const response = await connection.requestNegotiated(ApiKey.OffsetCommit, offsetCommitBody(groupId, admin, offsets));
       throwCommitErrors(groupId, response);
     });
   }

@@ -12,16 +12,13 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
   checkBatchFrame,
   readBaseOffset,
-  readBaseTimestamp,
   readLastOffsetDelta,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
   validateBatch,
 } from '../protocol/records/batch.js';
-import { decodeRecordBatch } from '../protocol/records/records.js';
-import { canDecompress } from '../protocol/records/compression.js';
-import { Attribute, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
+import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
@@ -29,6 +26,8 @@ import { LogSegment, type SegmentOptions } from './segment.js';
 import { nodeFileOps, type StorageFileOps } from './file-ops.js';
 import { isStorageIoError, LogDirFailure } from './log-dir-failure.js';
 import { LogDurability } from './log-durability.js';
+import { maxTimestamp, offsetForTimestamp, type TimestampLookup } from './log-timestamps.js';
+export type { TimestampLookup } from './log-timestamps.js';
 import { LogLoader, type RecoverySummary } from './log-loader.js';
 import { checkCleanedSegments, commitSwap, indexOfUnchangedRun, snapshotOf, swapInMemory, type CleanedSegmentFiles, type SegmentSnapshot, type SegmentSwap } from './replace-segments.js';
 
@@ -67,11 +66,6 @@ export interface LogReadResult {
   records: Buffer;
   logStartOffset: number;
   logEndOffset: number;
-}
-
-export interface TimestampLookup {
-  offset: number;
-  timestampMs: number;
 }
 
 export class PartitionLog {
@@ -438,44 +432,14 @@ export class PartitionLog {
     return found;
   }
 
-  /**
-   * The first offset whose record timestamp is >= `timestampMs` (ListOffsets by time), or null
-   * if every record is older. Decodes only the one batch that holds the answer.
-   */
+  /** ListOffsets by time: see log-timestamps.ts. */
   offsetForTimestamp(timestampMs: number): TimestampLookup | null {
-    for (const segment of this.segments) {
-      if (segment.maxTimestampMs < timestampMs) continue;
-      const location = segment.findByTimestamp(timestampMs);
-      if (location === null) continue;
-      const bytes = segment.readBytes(location.position, location.sizeBytes);
-      return this.firstRecordAtOrAfter(bytes, timestampMs, location.baseOffset, location.maxTimestampMs);
-    }
-    return null;
+    return offsetForTimestamp(this.segments, timestampMs, this.startOffset);
   }
 
-  private firstRecordAtOrAfter(batch: Buffer, timestampMs: number, baseOffset: number, maxTimestampMs: number): TimestampLookup {
-    const attributes = batch.readInt16BE(21);
-    const logAppendTime = (attributes & Attribute.TIMESTAMP_TYPE_LOG_APPEND) !== 0;
-    if (logAppendTime || !canDecompress(attributes & Attribute.COMPRESSION_MASK)) {
-      return { offset: Math.max(baseOffset, this.startOffset), timestampMs: logAppendTime ? maxTimestampMs : readBaseTimestamp(batch, 0) };
-    }
-    for (const record of decodeRecordBatch(batch).records) {
-      if (record.timestampMs >= timestampMs && record.offset >= this.startOffset) {
-        return { offset: record.offset, timestampMs: record.timestampMs };
-      }
-    }
-    return { offset: baseOffset, timestampMs: maxTimestampMs };
-  }
-
-  /** The offset and timestamp of the record with the largest timestamp (ListOffsets -3). */
+  /** ListOffsets -3: the record with the largest timestamp. */
   maxTimestamp(): TimestampLookup | null {
-    let best: TimestampLookup | null = null;
-    for (const segment of this.segments) {
-      if (segment.maxTimestampMs >= 0 && (best === null || segment.maxTimestampMs > best.timestampMs)) {
-        best = { offset: segment.offsetOfMaxTimestamp, timestampMs: segment.maxTimestampMs };
-      }
-    }
-    return best;
+    return maxTimestamp(this.segments);
   }
 
   // ---- truncation, log start offset, retention ----------------------------------------

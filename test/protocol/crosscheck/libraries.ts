@@ -4,6 +4,7 @@
  * @platformatic/kafka 2.12.1 exports one module per API version (`joinGroupV5`, ...) with
  * `createRequest` and `parseResponse`. Nothing here goes over a socket.
  */
+import { loadPlatformatic as loadPlatformaticModule } from '../../compat/platformatic.js';
 import { createRequire } from 'node:module';
 import type { ParsedRecords } from './compare.js';
 
@@ -80,21 +81,9 @@ interface PlatformaticExports {
 
 let platformaticExports: PlatformaticExports | undefined;
 
-/** Loads @platformatic/kafka once; it calls Promise.withResolvers, which Node 20 lacks. */
+/** Loads @platformatic/kafka once (with the Promise.withResolvers polyfill Node 20 needs). */
 export async function loadPlatformatic(): Promise<PlatformaticExports> {
-  const promiseStatics = Promise as unknown as { withResolvers?: unknown };
-  if (typeof promiseStatics.withResolvers !== 'function') {
-    promiseStatics.withResolvers = <T>() => {
-      let resolve!: (value: T) => void;
-      let reject!: (reason: unknown) => void;
-      const promise = new Promise<T>((onResolve, onReject) => {
-        resolve = onResolve;
-        reject = onReject;
-      });
-      return { promise, resolve, reject };
-    };
-  }
-  platformaticExports ??= (await import('@platformatic/kafka')) as unknown as PlatformaticExports;
+  platformaticExports ??= (await loadPlatformaticModule()) as unknown as PlatformaticExports;
   return platformaticExports;
 }
 
