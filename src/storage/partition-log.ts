@@ -6,7 +6,7 @@
  * Reads return whole batches as bytes. The log also owns roll, retention, truncation,
  * DeleteRecords (log start offset) and recovery on open.
  */
-import { assert } from '../runtime/assert.js';
+import { InvariantError } from '../runtime/assert.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import {
@@ -247,7 +247,7 @@ export class PartitionLog {
       position += LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
     }
     this.writeBatches(records, 0, records.length, nextOffset - 1);
-    assert(nextOffset > baseOffset && this.logEndOffset === nextOffset, () => `${this.directory}: append of offsets ${baseOffset}..${nextOffset - 1} left the log end at ${this.logEndOffset}`);
+    if (!(nextOffset > baseOffset && this.logEndOffset === nextOffset)) throw new InvariantError(`${this.directory}: append of offsets ${baseOffset}..${nextOffset - 1} left the log end at ${this.logEndOffset}`);
     return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, sizeBytes: records.length };
   }
 

@@ -3,7 +3,7 @@
  * over a Buffer at a moving position. Numbers that may exceed 2^31 (offsets, timestamps) travel
  * as float64, exact up to 2^53.
  */
-import { assert } from '../runtime/assert.js';
+import { InvariantError } from '../runtime/assert.js';
 
 export class WireWriter {
   position: number;
@@ -49,7 +49,7 @@ export class WireWriter {
     const length = this.bytes.write(value, this.position + 2, 'utf8');
     // A write that reaches the buffer's end may have been cut short: only then measure the string.
     const mayBeCut = this.position + 2 + length >= this.bytes.length;
-    assert(length <= 0xffff && (!mayBeCut || length === Buffer.byteLength(value, 'utf8')), () => `wire: a ${Buffer.byteLength(value, 'utf8')}-byte string does not fit its u16 length or the buffer`);
+    if (!(length <= 0xffff && (!mayBeCut || length === Buffer.byteLength(value, 'utf8')))) throw new InvariantError(`wire: a ${Buffer.byteLength(value, 'utf8')}-byte string does not fit its u16 length or the buffer`);
     this.bytes.writeUInt16LE(length, this.position);
     this.position += 2 + length;
     return this;

@@ -20,7 +20,7 @@ export interface EncodedMessage {
   readonly sizeBytes: number;
 }
 
-import { assert } from '../../runtime/assert.js';
+import { InvariantError } from '../../runtime/assert.js';
 
 const emptyBuffer: Buffer = Buffer.alloc(0);
 const maxInt16 = 0x7fff;
@@ -193,7 +193,7 @@ export class Writer {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
     this.ensure(2 + value.length * 3);
     const sizeBytes = this.buffer.write(value, this.position + 2, 'utf8');
-    assert(sizeBytes <= maxInt16, () => `string of ${sizeBytes} bytes does not fit its int16 length field`);
+    if (!(sizeBytes <= maxInt16)) throw new InvariantError(`string of ${sizeBytes} bytes does not fit its int16 length field`);
     this.buffer.writeInt16BE(sizeBytes, this.position);
     this.position += 2 + sizeBytes;
   }
@@ -218,7 +218,7 @@ export class Writer {
   }
 
   bytes(value: Uint8Array): void {
-    assert(value.length <= maxInt32, () => `bytes of ${value.length} bytes do not fit their int32 length field`);
+    if (!(value.length <= maxInt32)) throw new InvariantError(`bytes of ${value.length} bytes do not fit their int32 length field`);
     this.int32(value.length);
     this.raw(value);
   }
@@ -254,7 +254,7 @@ export class Writer {
     const ranges = value as readonly Uint8Array[];
     let sizeBytes = 0;
     for (let index = 0; index < ranges.length; index++) sizeBytes += ranges[index]!.length;
-    assert(sizeBytes <= maxInt32, () => `records of ${sizeBytes} bytes do not fit their length field`);
+    if (!(sizeBytes <= maxInt32)) throw new InvariantError(`records of ${sizeBytes} bytes do not fit their length field`);
     if (compact) this.uvarint(sizeBytes + 1);
     else this.int32(sizeBytes);
     for (let index = 0; index < ranges.length; index++) this.raw(ranges[index]!);

@@ -3,7 +3,7 @@
  * The broker never decodes records on the produce or fetch path; see `records.ts` for the
  * record codec used by tests, control records and compaction.
  */
-import { assert } from '../../runtime/assert.js';
+import { InvariantError } from '../../runtime/assert.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
 import { readVarint, VarintError, type Cursor } from './varint.js';
@@ -116,8 +116,7 @@ export function setLogAppendTime(bytes: Buffer, position: number, timestampMs: n
  */
 export function computeBatchCrc(bytes: Buffer, position: number): number {
   const sizeBytes = batchSizeBytes(bytes, position);
-  assert(sizeBytes >= BATCH_HEADER_BYTES && position + sizeBytes <= bytes.length, () =>
-    `record batch at ${position}: header length ${sizeBytes} bytes does not fit the header (${BATCH_HEADER_BYTES}) and the ${bytes.length - position} bytes there`);
+  if (!(sizeBytes >= BATCH_HEADER_BYTES && position + sizeBytes <= bytes.length)) throw new InvariantError(`record batch at ${position}: header length ${sizeBytes} bytes does not fit the header (${BATCH_HEADER_BYTES}) and the ${bytes.length - position} bytes there`);
   return crc32c(bytes, position + ATTRIBUTES_OFFSET, position + sizeBytes);
 }
 
