@@ -163,6 +163,11 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
   if (config.host.length === 0) throw new ConfigError(`${where}: "host" must not be empty`);
   if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
   checkLimitRelations(Limits, config.broker, where);
+  const heartbeatMs = config.broker['broker.heartbeat.interval.ms'];
+  const sessionMs = config.broker['broker.session.timeout.ms'];
+  if (sessionMs <= 2 * heartbeatMs) {
+    throw new ConfigError(`${where}: "broker.session.timeout.ms" (${sessionMs}) must be more than twice "broker.heartbeat.interval.ms" (${heartbeatMs}), or a node that misses one heartbeat is fenced`);
+  }
   return config;
 }
 

@@ -91,3 +91,11 @@ test('adminPort and faultInjection: defaults off, validated with the key and val
   for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(raw));
   assert.equal(validateConfig({ adminPort: 9095, port: 9092, nodes: 3 }).adminPort, 9095, 'just past the listeners');
 });
+
+test('the node session must outlast two heartbeats', () => {
+  assert.throws(
+    () => validateConfig({ broker: { 'broker.heartbeat.interval.ms': 500, 'broker.session.timeout.ms': 1000 } }),
+    (error: unknown) => error instanceof ConfigError && /"broker.session.timeout.ms" \(1000\) must be more than twice "broker.heartbeat.interval.ms" \(500\)/.test(error.message),
+  );
+  assert.equal(validateConfig({ broker: { 'broker.heartbeat.interval.ms': 50, 'broker.session.timeout.ms': 400 } }).broker['broker.session.timeout.ms'], 400);
+});
