@@ -8,7 +8,6 @@ import type { RaftRole } from '../raft/types.js';
 import type { QuorumStatus } from '../workers/quorum-protocol.js';
 import type { MetadataImage } from './image.js';
 import { decodeQuorumEntry, decodeQuorumSnapshot } from './quorum-entry.js';
-import type { MetadataRecord } from './records.js';
 
 export interface QuorumNodeView {
   readonly nodeId: number;
@@ -28,31 +27,29 @@ export class MetadataQuorumObserver {
   private readonly statuses = new Map<number, QuorumNodeView>();
   /** Operations a writer waits for (entries of other operations are not remembered). */
   private readonly expectedOperations = new Set<string>();
-  private readonly appliedOperations = new Set<string>();
+  /** Operations whose entry was applied here: operation id -> log index. */
+  private readonly appliedOperations = new Map<string, number>();
   private readonly rejectedOperations = new Set<string>();
   /** Where a leader put each proposal: operation id -> log index. */
   private readonly acceptedOperations = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
-  /** The node work of applied entries, one after another (see onCommittedRecords). */
-  private nodeWork: Promise<void> = Promise.resolve();
   /**
-   * Tells the nodes what a committed entry means for them (partition leaders, configs,
-   * deleted topics). Runs for every committed entry in order, whoever proposed it, also for a
-   * change whose proposer gave up waiting: a late commit still reaches the nodes.
+   * How far each live node has done the work of the committed log (its roles, configs,
+   * deletions; see MetadataPublisher): node id -> index.
    */
-  onCommittedRecords: (records: readonly MetadataRecord[]) => Promise<void> = async () => undefined;
-  /** After the image jumped to a snapshot: the nodes must relearn everything. */
-  onSnapshot: () => Promise<void> = async () => undefined;
+  private readonly published = new Map<number, number>();
 
   constructor(private readonly image: MetadataImage) {}
 
-  /** Resolves once the node work of every entry applied so far is done. */
-  nodeWorkSettled(): Promise<void> {
-    return this.nodeWork;
+  /** The node finished the work of every entry up to `index`. */
+  nodePublished(nodeId: number, index: number): void {
+    if (index <= (this.published.get(nodeId) ?? 0)) return;
+    this.published.set(nodeId, index);
+    this.changed();
   }
 
-  private queueNodeWork(work: () => Promise<void>): void {
-    this.nodeWork = this.nodeWork.then(work).catch(() => undefined);
+  publishedIndex(nodeId: number): number {
+    return this.published.get(nodeId) ?? 0;
   }
 
   entryApplied(index: number, term: number, data: Uint8Array): void {
@@ -62,8 +59,7 @@ export class MetadataQuorumObserver {
     this.image.markApplied(index);
     this.appliedIndex = index;
     this.appliedTerm = term;
-    if (payload.records.length > 0) this.queueNodeWork(() => this.onCommittedRecords(payload.records));
-    if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.add(payload.operationId);
+    if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.set(payload.operationId, index);
     this.changed();
   }
 
@@ -75,7 +71,6 @@ export class MetadataQuorumObserver {
     this.appliedIndex = index;
     this.appliedTerm = term;
     this.snapshotIndex = index;
-    this.queueNodeWork(() => this.onSnapshot());
     this.changed();
   }
 
@@ -91,6 +86,7 @@ export class MetadataQuorumObserver {
   /** A node is gone (killed or stopped): its last status says nothing any more. */
   forget(nodeId: number): void {
     this.statuses.delete(nodeId);
+    this.published.delete(nodeId);
     this.changed();
   }
 
@@ -100,9 +96,16 @@ export class MetadataQuorumObserver {
     this.changed();
   }
 
-  /** Whether the operation's entry was applied; forgets it (each is asked about once). */
-  takeApplied(operationId: string): boolean {
-    return this.appliedOperations.delete(operationId);
+  /** The log index of the operation's entry once applied here (else undefined); forgets it. */
+  takeApplied(operationId: string): number | undefined {
+    const index = this.appliedOperations.get(operationId);
+    this.appliedOperations.delete(operationId);
+    return index;
+  }
+
+  /** Nodes that report a Raft status: live ones (a killed node is forgotten). */
+  get liveNodeIds(): number[] {
+    return [...this.statuses.keys()];
   }
 
   takeRejected(operationId: string): boolean {

@@ -28,7 +28,7 @@ export interface QuorumWriterOptions {
   propose: (nodeId: number, operationId: string, data: Uint8Array) => void;
 }
 
-type Outcome = 'applied' | 'retry' | 'timeout';
+type Outcome = { applied: number } | 'retry' | 'timeout';
 
 export class QuorumMetadataWriter implements MetadataWriter {
   private nextOperation = 1;
@@ -44,21 +44,34 @@ export class QuorumMetadataWriter implements MetadataWriter {
     const data = encodeQuorumEntry({ operationId, records: changes.records });
     const deadline = Date.now() + this.options.commitTimeoutMs;
     let accepted = false;
-    for (;;) {
+    let appliedIndex = -1;
+    while (appliedIndex < 0) {
       this.observer.expectOperation(operationId);
       const leaderId = this.observer.leaderId;
       const outcome = leaderId === -1 ? await this.waitForLeader(deadline) : await this.proposeTo(leaderId, operationId, data, deadline);
       accepted ||= this.observer.acceptedIndex(operationId) !== undefined;
       this.observer.forgetOperation(operationId);
-      if (outcome === 'applied') break;
       if (outcome === 'timeout') throw this.timeoutError(leaderId, accepted);
+      if (outcome !== 'retry') appliedIndex = outcome.applied;
     }
-    // Answered once the nodes know too (the topic is usable when CreateTopics returns); the
-    // change is committed either way, so a node slow to take it does not fail the request.
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
-    await Promise.race([this.observer.nodeWorkSettled(), bound]);
-    clearTimeout(timer);
+    // Answered once the nodes concerned have acted on it too (the topic is usable when
+    // CreateTopics returns); the change is committed either way, so a node slow to take it
+    // (paused, say) does not fail the request.
+    await this.waitUntil(() => (this.publishedByNodes(changes, appliedIndex) ? { applied: appliedIndex } : null), deadline);
+  }
+
+  /**
+   * Whether every live node the records concern has done their work: the leaders of new or
+   * changed partitions; every node for deletions and config changes.
+   */
+  private publishedByNodes(changes: MetadataChanges, index: number): boolean {
+    const live = this.observer.liveNodeIds;
+    let concerned: number[] = [];
+    for (const record of changes.records) {
+      if (record.type === 'partition') concerned.push(record.leader);
+      else if (record.type === 'removeTopic' || record.type === 'topicConfig') concerned = live;
+    }
+    return concerned.every((nodeId) => !live.includes(nodeId) || this.observer.publishedIndex(nodeId) >= index);
   }
 
   /** A proposal a leader accepted may still commit: that is a timeout, not "no controller". */
@@ -73,7 +86,8 @@ export class QuorumMetadataWriter implements MetadataWriter {
 
   private proposeTo(leaderId: number, operationId: string, data: Uint8Array, deadline: number): Promise<Outcome> {
     const outcome = this.waitUntil(() => {
-      if (this.observer.takeApplied(operationId)) return 'applied';
+      const applied = this.observer.takeApplied(operationId);
+      if (applied !== undefined) return { applied };
       if (this.observer.takeRejected(operationId)) return 'retry';
       const index = this.observer.acceptedIndex(operationId);
       if (index !== undefined && this.observer.appliedIndex >= index) return this.observer.appliedBySnapshot(index) ? 'timeout' : 'retry';

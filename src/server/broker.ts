@@ -15,7 +15,6 @@ import { MetadataQuorumObserver } from '../metadata/quorum-observer.js';
 import { QuorumMetadataWriter } from '../metadata/quorum-writer.js';
 import { DataDirLock } from '../storage/data-dir-lock.js';
 import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js';
-import type { MetadataRecord } from '../metadata/records.js';
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import { cryptoRandom } from '../runtime/random.js';
@@ -23,7 +22,6 @@ import { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
 import type { SpawnedNodeWorker } from '../workers/node-spawn.js';
-import type { PartitionAssignment } from '../workers/node-protocol.js';
 import { AdminServer } from './admin-server.js';
 import { Connection } from './connection.js';
 import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
@@ -46,8 +44,6 @@ export class Broker implements BrokerServices {
   private liveness: NodeLiveness | null = null;
   private dataDirLock: DataDirLock | null = null;
   private quorumSettingsByNode: QuorumSettings[] = [];
-  /** Partitions were assigned at start: from now on committed records drive the nodes. */
-  private started = false;
   private livenessTimer: NodeJS.Timeout | null = null;
   private fencing = false;
   /** Fault injection: which nodes reach which (node-to-node messages consult it). */
@@ -104,10 +100,6 @@ export class Broker implements BrokerServices {
       commitTimeoutMs: Limits.metadataCommitTimeoutMs,
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
     });
-    this.quorum.onCommittedRecords = (records) => this.applyChanges(records);
-    this.quorum.onSnapshot = async () => {
-      if (this.started) await this.assignAllPartitions();
-    };
     this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom);
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
@@ -117,8 +109,7 @@ export class Broker implements BrokerServices {
     phase('metadataQuorumMs');
     await this.controller.ensureClusterId(this.config.clusterId);
     phase('clusterIdMs');
-    await this.assignAllPartitions();
-    this.started = true;
+    await Promise.all(this.nodes.map((node) => this.nodeCaughtUp(node.nodeId)));
     phase('assignMs');
     this.startLivenessChecks();
     this.listenerAddresses = await Promise.all(this.nodes.map((node) => this.listen(node.nodeId)));
@@ -148,6 +139,7 @@ export class Broker implements BrokerServices {
         journal: this.settings['log.journal'] as 'auto' | 'always' | 'off',
         logLevel: this.config.logLevel,
         quorum,
+        brokerSettings: this.settings,
       },
       this.logger.child(`node-${nodeId}`),
       spawned,
@@ -188,6 +180,9 @@ export class Broker implements BrokerServices {
       case 'nodeHeartbeat':
         // A node cut off from the controller's node does not reach the controller.
         if (!this.isLinkBlocked(event.nodeId, this.controllerId)) this.liveness?.heartbeat(event.nodeId, Date.now());
+        break;
+      case 'metadataPublished':
+        this.quorum.nodePublished(event.nodeId, event.index);
         break;
       case 'quorumFailed':
         this.logger.error('a node left the metadata quorum: its metadata storage failed', { node: event.nodeId, error: event.error });
@@ -250,62 +245,27 @@ export class Broker implements BrokerServices {
     });
   }
 
-  /** At start: every node learns the partitions it leads and drops logs of deleted topics. */
-  private async assignAllPartitions(): Promise<void> {
-    const byNode = this.assignmentsByNode();
-    await Promise.all(this.nodes.map((node) => this.assignPartitions(node, byNode.get(node.nodeId) ?? [])));
-  }
-
-  /** The partitions each node leads in the metadata image. */
-  private assignmentsByNode(): Map<number, PartitionAssignment[]> {
-    const byNode = new Map<number, PartitionAssignment[]>();
-    for (const topic of this.image.topics.values()) {
-      const config = logConfigFor(topic.configs, this.settings);
-      for (const partition of topic.partitions) {
-        if (partition.leader >= this.nodes.length) {
-          this.logger.warn('partition leader is not a node of this run; partition offline', { topic: topic.name, partition: partition.partition, leader: partition.leader });
-          continue;
-        }
-        const list = byNode.get(partition.leader) ?? [];
-        list.push({ topic: topic.name, partition: partition.partition, leaderEpoch: partition.leaderEpoch, config, partitionCount: topic.partitions.length });
-        byNode.set(partition.leader, list);
-      }
-    }
-    return byNode;
-  }
-
-  private async assignPartitions(node: NodeHandle, partitions: PartitionAssignment[]): Promise<void> {
-    await node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] });
-    await node.control({ op: 'becomeLeader', partitions });
-  }
-
-  /** Tells the nodes about committed metadata changes (called by the controller, in order). */
-  private async applyChanges(records: readonly MetadataRecord[]): Promise<void> {
-    if (!this.started) return; // during start: assignAllPartitions covers it
-    const work: Array<Promise<unknown>> = [];
-    for (const record of records) work.push(...this.nodeWorkFor(record));
-    await Promise.all(work);
-  }
-
-  private nodeWorkFor(record: MetadataRecord): Array<Promise<unknown>> {
-    switch (record.type) {
-      case 'partition': {
-        const node = this.liveNode(record.leader);
-        if (node === undefined) return [];
-        const topic = this.image.topic(record.topic);
-        const config = logConfigFor(topic?.configs ?? {}, this.settings);
-        const partitionCount = topic?.partitions.length ?? record.partition + 1;
-        return [node.control({ op: 'becomeLeader', partitions: [{ topic: record.topic, partition: record.partition, leaderEpoch: record.leaderEpoch, config, partitionCount }] })];
-      }
-      case 'removeTopic':
-        return this.liveNodes().map((node) => node.control({ op: 'dropStrayLogs', knownTopics: [...this.image.topics.keys()] }));
-      case 'topicConfig': {
-        const config = logConfigFor(record.configs, this.settings);
-        return this.liveNodes().map((node) => node.control({ op: 'updateConfig', topic: record.name, config }));
-      }
-      default:
-        return [];
-    }
+  /**
+   * Resolves once the node has applied and acted on (its roles, deletions) everything this
+   * thread has applied; then it also deletes logs of topics that no longer exist.
+   */
+  private nodeCaughtUp(nodeId: number): Promise<void> {
+    const target = this.quorum.appliedIndex;
+    this.nodes[nodeId]!.sendQuorum({ type: 'strayCheck', index: target });
+    const caughtUp = () => this.quorum.publishedIndex(nodeId) >= target;
+    if (caughtUp()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`node ${nodeId} did not catch up with the metadata log (index ${target}) within ${Limits.metadataStartTimeoutMs} ms`));
+      }, Limits.metadataStartTimeoutMs);
+      const stop = this.quorum.watch(() => {
+        if (!caughtUp()) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      });
+    });
   }
 
   async autoCreateTopics(names: readonly string[]): Promise<void> {
@@ -436,7 +396,12 @@ export class Broker implements BrokerServices {
     const server = this.servers.get(nodeId);
     this.servers.delete(nodeId);
     const closed = new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
-    for (const socket of this.sockets.get(nodeId) ?? []) socket.resetAndDestroy();
+    for (const socket of this.sockets.get(nodeId) ?? []) {
+      // A socket already half closed (the client ended it) is just destroyed: resetting one
+      // leaves a request behind in Node 20 that keeps the process from ever exiting.
+      if (socket.readableEnded || socket.writableEnded) socket.destroy();
+      else socket.resetAndDestroy();
+    }
     await Promise.all([closed, node.kill()]);
     // The controller learns at once (as from a broken session) and fences it.
     this.quorum.forget(nodeId);
@@ -451,12 +416,11 @@ export class Broker implements BrokerServices {
     if (!this.offline.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is running; only a killed node can be restarted`);
     if (this.restarting.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is already restarting`);
     this.restarting.add(nodeId);
-    // From here metadata changes go to the new worker (liveNode), queued until it serves.
     const settings = { ...this.quorumSettingsByNode[nodeId]!, campaignAtStart: false, bootstrapSnapshot: null, rejoining: nodesThatLostMetadata(this.config.dataDir, this.config.nodes).includes(nodeId) };
     const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), undefined, settings));
     try {
       await node.ready();
-      await this.assignPartitions(node, this.assignmentsByNode().get(nodeId) ?? []);
+      await this.nodeCaughtUp(nodeId);
       await this.listen(nodeId, this.listenerAddresses[nodeId]!.port);
       this.offline.delete(nodeId);
       // Back and heartbeating: unfenced before restart() returns, as a broker that registers again.
@@ -513,16 +477,6 @@ export class Broker implements BrokerServices {
     const node = Number.isInteger(nodeId) ? this.nodes[nodeId] : undefined;
     if (node === undefined) throw new NodeFaultError('invalid', `no node ${nodeId}: this broker runs nodes 0-${this.nodes.length - 1}`);
     return node;
-  }
-
-  /** The node that should hear about metadata changes, unless it is killed (it re-learns at restart). */
-  private liveNode(nodeId: number): NodeHandle | undefined {
-    if (this.offline.has(nodeId) && !this.restarting.has(nodeId)) return undefined;
-    return this.nodes[nodeId];
-  }
-
-  private liveNodes(): NodeHandle[] {
-    return this.nodes.filter((node) => this.liveNode(node.nodeId) !== undefined);
   }
 }
 

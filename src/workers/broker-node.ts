@@ -37,10 +37,12 @@ import {
   type FetchRequest,
   type ListOffsetsResult,
   type ProducePartitionResult,
+  type PartitionAssignment,
   type ProduceRequest,
 } from './node-protocol.js';
 import { NodeDurability } from './node-durability.js';
 import { PartitionReplica, replicaKey } from './partition-replica.js';
+import type { ReplicaHost } from './metadata-publisher.js';
 
 export interface BrokerNodeOptions {
   nodeId: number;
@@ -80,7 +82,7 @@ const MAX_MESSAGES_PER_DRAIN = 256;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export class BrokerNode {
+export class BrokerNode implements ReplicaHost {
   readonly nodeId: number;
   private readonly requests: RingReader;
   private readonly completions: RingWriter;
@@ -377,33 +379,18 @@ export class BrokerNode {
   private async runControl(message: ControlRequest): Promise<unknown> {
     switch (message.op) {
       case 'becomeLeader':
-        for (const assignment of message.partitions) {
-          this.topicConfigs.set(assignment.topic, assignment.config);
-          const log = this.logs.getOrCreate(assignment.topic, assignment.partition, assignment.config);
-          log.config = assignment.config;
-          const key = replicaKey(assignment.topic, assignment.partition);
-          let replica = this.replicas.get(key);
-          if (replica !== undefined) {
-            assert(assignment.leaderEpoch >= replica.leaderEpoch, () => `leader epoch of ${assignment.topic}-${assignment.partition} moves back from ${replica!.leaderEpoch} to ${assignment.leaderEpoch}`);
-            replica.leaderEpoch = assignment.leaderEpoch;
-          }
-          else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
-          if (assignment.topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
-        }
+        await this.becomeLeader(message.partitions);
         return null;
       case 'stopReplica':
-        for (const { topic, partition } of message.partitions) {
-          const key = replicaKey(topic, partition);
-          this.replicas.delete(key);
-          if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
-          for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
-          if (message.deleteData) await this.logs.delete(topic, partition);
+        if (message.deleteData) {
+          for (const { topic, partition } of message.partitions) await this.stopReplica(topic, partition, true);
+          await this.durability.forceJournalCheckpoint();
+        } else {
+          await this.stopReplicas(message.partitions);
         }
-        if (message.deleteData) await this.durability.forceJournalCheckpoint();
         return null;
       case 'updateConfig':
-        this.topicConfigs.set(message.topic, message.config);
-        for (const { topic, log } of this.logs.partitions()) if (topic === message.topic) log.config = message.config;
+        this.updateTopicConfig(message.topic, message.config);
         return null;
       case 'dropStrayLogs':
         return this.dropStrayLogs(new Set(message.knownTopics));
@@ -421,13 +408,58 @@ export class BrokerNode {
     }
   }
 
+  // ---- roles (from the committed metadata log; see MetadataPublisher) ----------------------
+
+  /** Leads these partitions from now, opening their logs; a leader epoch never moves back. */
+  async becomeLeader(partitions: readonly PartitionAssignment[]): Promise<void> {
+    for (const assignment of partitions) {
+      this.topicConfigs.set(assignment.topic, assignment.config);
+      const log = this.logs.getOrCreate(assignment.topic, assignment.partition, assignment.config);
+      log.config = assignment.config;
+      const key = replicaKey(assignment.topic, assignment.partition);
+      let replica = this.replicas.get(key);
+      if (replica !== undefined) {
+        assert(assignment.leaderEpoch >= replica.leaderEpoch, () => `leader epoch of ${assignment.topic}-${assignment.partition} moves back from ${replica!.leaderEpoch} to ${assignment.leaderEpoch}`);
+        replica.leaderEpoch = assignment.leaderEpoch;
+      } else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
+      if (assignment.topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
+    }
+  }
+
+  /** Stops serving these partitions (another node leads them now); their logs stay. */
+  async stopReplicas(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
+    for (const { topic, partition } of partitions) await this.stopReplica(topic, partition, false);
+  }
+
+  private async stopReplica(topic: string, partition: number, deleteData: boolean): Promise<void> {
+    this.replicas.delete(replicaKey(topic, partition));
+    if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
+    for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
+    if (deleteData) await this.logs.delete(topic, partition);
+  }
+
+  /** The topic was deleted: every log of it here goes, and the journal never brings them back. */
+  async deleteTopic(topic: string): Promise<void> {
+    const partitions = this.logs.partitions().filter((entry) => entry.topic === topic).map((entry) => entry.partition);
+    for (const replica of this.replicas.values()) if (replica.topic === topic && !partitions.includes(replica.partition)) partitions.push(replica.partition);
+    for (const partition of partitions) await this.stopReplica(topic, partition, true);
+    this.topicConfigs.delete(topic);
+    if (partitions.length > 0) await this.durability.forceJournalCheckpoint();
+  }
+
+  updateTopicConfig(topic: string, config: LogConfig): void {
+    this.topicConfigs.set(topic, config);
+    for (const entry of this.logs.partitions()) if (entry.topic === topic) entry.log.config = config;
+  }
+
+  hostedPartitions(): Array<{ topic: string; partition: number }> {
+    return [...this.replicas.values()].map((replica) => ({ topic: replica.topic, partition: replica.partition }));
+  }
+
   /** Logs of topics that no longer exist (deleted while this node was down) are removed. */
-  private async dropStrayLogs(knownTopics: ReadonlySet<string>): Promise<number> {
+  async dropStrayLogs(knownTopics: ReadonlySet<string>): Promise<number> {
     for (const replica of [...this.replicas.values()]) {
-      if (knownTopics.has(replica.topic)) continue;
-      this.replicas.delete(replicaKey(replica.topic, replica.partition));
-      if (replica.topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(replica.partition);
-      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
+      if (!knownTopics.has(replica.topic)) await this.stopReplica(replica.topic, replica.partition, false);
     }
     let dropped = 0;
     for (const { topic, partition } of this.logs.partitions()) {

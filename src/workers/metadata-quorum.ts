@@ -7,6 +7,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MetadataImage } from '../metadata/image.js';
+import type { MetadataRecord } from '../metadata/records.js';
 import { decodeQuorumEntry, decodeQuorumSnapshot, encodeQuorumSnapshot } from '../metadata/quorum-entry.js';
 import { RaftCore } from '../raft/raft-core.js';
 import { RaftDriver, type RaftStateMachine } from '../raft/raft-driver.js';
@@ -19,6 +20,12 @@ import type { QuorumCommand, QuorumEvent, QuorumSettings, QuorumStatus } from '.
 /** Kept in the metadata dir while the node rejoins after losing it, so a crash meanwhile does not forget. */
 const REJOINING_MARKER = 'rejoining';
 
+/** Who inside the node follows the applied metadata (the node's MetadataPublisher). */
+export interface AppliedMetadataListener {
+  entryApplied(index: number, records: readonly MetadataRecord[], image: MetadataImage): void;
+  snapshotRestored(index: number, image: MetadataImage): void;
+}
+
 class NodeMetadataMachine implements RaftStateMachine {
   image = new MetadataImage();
   appliedIndex = 0;
@@ -26,12 +33,15 @@ class NodeMetadataMachine implements RaftStateMachine {
   constructor(
     private readonly nodeId: number,
     private readonly post: (event: QuorumEvent) => void,
+    private readonly listener: AppliedMetadataListener | null,
   ) {}
 
   apply(entry: RaftEntry): void {
-    for (const record of decodeQuorumEntry(entry.data).records) this.image.apply(record);
+    const { records } = decodeQuorumEntry(entry.data);
+    for (const record of records) this.image.apply(record);
     this.image.markApplied(entry.index);
     this.appliedIndex = entry.index;
+    this.listener?.entryApplied(entry.index, records, this.image);
     this.post({ type: 'metadataApplied', nodeId: this.nodeId, index: entry.index, term: entry.term, data: entry.data });
   }
 
@@ -41,6 +51,7 @@ class NodeMetadataMachine implements RaftStateMachine {
     for (const record of body.records) this.image.apply(record);
     this.image.markApplied(snapshot.index);
     this.appliedIndex = snapshot.index;
+    this.listener?.snapshotRestored(snapshot.index, this.image);
     this.post({ type: 'metadataSnapshot', nodeId: this.nodeId, index: snapshot.index, term: snapshot.term, data: snapshot.data });
   }
 
@@ -66,6 +77,7 @@ export class MetadataQuorumMember {
     private readonly post: (event: QuorumEvent) => void,
     private readonly logger: Logger,
     random: Random,
+    listener: AppliedMetadataListener | null = null,
   ) {
     this.directory = join(nodeDataDir, RAFT_DIRECTORY);
     const marker = join(this.directory, REJOINING_MARKER);
@@ -77,7 +89,7 @@ export class MetadataQuorumMember {
       { nodeId, voters: settings.voters, electionTicks: settings.electionTicks, heartbeatTicks: settings.heartbeatTicks, random, rejoining, campaignAtStart: settings.campaignAtStart && !rejoining, storageId: this.storage.storageId },
       this.storage.load(),
     );
-    this.machine = new NodeMetadataMachine(nodeId, post);
+    this.machine = new NodeMetadataMachine(nodeId, post, listener);
     this.driver = new RaftDriver(this.core, this.storage, { send: (message: RaftMessage) => post({ type: 'raft', message }) }, this.machine, {
       snapshotIntervalEntries: settings.snapshotIntervalEntries,
       onStorageFailure: (error) => {
@@ -98,7 +110,7 @@ export class MetadataQuorumMember {
 
   handle(command: QuorumCommand): void {
     if (command.type === 'raft') this.driver.step(command.message);
-    else this.propose(command.operationId, command.data);
+    else if (command.type === 'propose') this.propose(command.operationId, command.data);
     this.afterInput();
   }
 

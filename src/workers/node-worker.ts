@@ -8,7 +8,9 @@ import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { cryptoRandom } from '../runtime/random.js';
 import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+import { MetadataPublisher } from './metadata-publisher.js';
 import { MetadataQuorumMember } from './metadata-quorum.js';
+import { defaultBrokerSettings, type BrokerSettings } from '../config/broker-config.js';
 import { blockWhilePaused } from './node-pause.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 import type { QuorumCommand, QuorumEvent, QuorumSettings } from './quorum-protocol.js';
@@ -17,6 +19,8 @@ export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' 
   logLevel: LogLevel;
   /** The node's seat in the metadata quorum (null: the node is not a voter). */
   quorum?: QuorumSettings | null;
+  /** Broker settings: topic configs in metadata records resolve against them (default: the defaults). */
+  brokerSettings?: BrokerSettings;
 };
 
 /** The configuration a worker gets after it is spawned (the rings came with the spawn). */
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
   };
   const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger, onLogDirOffline });
   await node.recoverFromJournal();
-  const quorum = startQuorumMember(data, logger);
+  const quorum = startQuorumMember(data, node, logger);
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.
   // It also honours fault injection's pause, blocking this whole thread until resumed.
   const pauseCell = new Int32Array(spawn.pauseCell);
@@ -86,12 +90,15 @@ async function main(): Promise<void> {
   parentPort!.postMessage(stopped);
 }
 
-function startQuorumMember(data: NodeWorkerData, logger: Logger): MetadataQuorumMember | null {
+/** The node's seat in the metadata quorum; its roles follow what the member applies. */
+function startQuorumMember(data: NodeWorkerData, node: BrokerNode, logger: Logger): MetadataQuorumMember | null {
   if (data.quorum === undefined || data.quorum === null) return null;
   const post = (event: QuorumEvent) => parentPort!.postMessage(event);
-  const member = new MetadataQuorumMember(data.nodeId, data.dataDir, data.quorum, post, logger, cryptoRandom);
+  const publisher = new MetadataPublisher(node, data.brokerSettings ?? defaultBrokerSettings(), (index) => post({ type: 'metadataPublished', nodeId: data.nodeId, index }), logger);
+  const member = new MetadataQuorumMember(data.nodeId, data.dataDir, data.quorum, post, logger, cryptoRandom, publisher);
   parentPort!.on('message', (command: NodeWorkerCommand) => {
     if (command.type === 'raft' || command.type === 'propose') member.handle(command);
+    else if (command.type === 'strayCheck') publisher.checkStrayLogsAfter(command.index, member.image);
   });
   return member;
 }

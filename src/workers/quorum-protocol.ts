@@ -24,7 +24,9 @@ export interface QuorumSettings {
 
 export type QuorumCommand =
   | { type: 'raft'; message: RaftMessage }
-  | { type: 'propose'; operationId: string; data: Uint8Array };
+  | { type: 'propose'; operationId: string; data: Uint8Array }
+  /** Delete logs of unknown topics once applied up to `index` (see MetadataPublisher.checkStrayLogsAfter). */
+  | { type: 'strayCheck'; index: number };
 
 export interface QuorumStatus {
   type: 'quorumStatus';
@@ -45,8 +47,10 @@ export type QuorumEvent =
   | { type: 'proposeRejected'; nodeId: number; operationId: string; leaderId: number }
   | { type: 'proposeAccepted'; nodeId: number; operationId: string; index: number; term: number }
   | { type: 'quorumFailed'; nodeId: number; error: string }
-  | { type: 'nodeHeartbeat'; nodeId: number };
+  | { type: 'nodeHeartbeat'; nodeId: number }
+  /** The node finished the work (roles, configs, deletions) of every entry up to `index`. */
+  | { type: 'metadataPublished'; nodeId: number; index: number };
 
 export function isQuorumEvent(message: { type: string }): message is QuorumEvent {
-  return message.type === 'raft' || message.type === 'metadataApplied' || message.type === 'metadataSnapshot' || message.type === 'quorumStatus' || message.type === 'proposeRejected' || message.type === 'proposeAccepted' || message.type === 'quorumFailed' || message.type === 'nodeHeartbeat';
+  return message.type === 'raft' || message.type === 'metadataApplied' || message.type === 'metadataSnapshot' || message.type === 'quorumStatus' || message.type === 'proposeRejected' || message.type === 'proposeAccepted' || message.type === 'quorumFailed' || message.type === 'nodeHeartbeat' || message.type === 'metadataPublished';
 }

@@ -27,8 +27,13 @@ function setup(commitTimeoutMs = 2000) {
       waiter?.();
     },
   });
-  observer.onCommittedRecords = async (records) => {
-    committed.push([...records]);
+  // What the nodes would be told: the records of every entry the front applies, in order.
+  const applyEntry = observer.entryApplied.bind(observer);
+  observer.entryApplied = (index, term, data) => {
+    const before = observer.appliedIndex;
+    applyEntry(index, term, data);
+    const records = observer.appliedIndex > before ? decodeQuorumEntry(data).records : [];
+    if (records.length > 0) committed.push([...records]);
   };
   const nextProposal = async (count: number) => {
     while (proposals.length < count) await new Promise<void>((resolve) => (waiter = resolve));
@@ -119,6 +124,31 @@ test('a change that commits after its proposer gave up still reaches the nodes, 
   observer.proposalAccepted(proposal.operationId, 1);
   await assert.rejects(done, (error: unknown) => error instanceof MetadataCommitError && error.errorCode === ErrorCode.REQUEST_TIMED_OUT);
   observer.entryApplied(1, 1, proposal.data);
-  await observer.nodeWorkSettled();
   assert.deepEqual(committed, [[topic('late')]]);
+});
+
+test('a new partition is answered once its live leader node has acted on the entry; a killed node holds nothing up', async () => {
+  const { observer, writer, nextProposal } = setup();
+  leaderStatus(observer, 0, 1);
+  observer.status({ type: 'quorumStatus', nodeId: 1, term: 1, role: 'follower', leaderId: 0, commitIndex: 0, appliedIndex: 0, abstaining: false });
+  observer.status({ type: 'quorumStatus', nodeId: 2, term: 1, role: 'follower', leaderId: 0, commitIndex: 0, appliedIndex: 0, abstaining: false });
+  const partition = (name: string, leader: number): MetadataRecord => ({ type: 'partition', topic: name, partition: 0, replicas: [leader], isr: [leader], leader, leaderEpoch: 0 });
+  let answered = false;
+  const done = writer.commit({ records: [topic('p'), partition('p', 1)], removedTopics: [] }).then(() => (answered = true));
+  const proposal = await nextProposal(1);
+  observer.proposalAccepted(proposal.operationId, 1);
+  observer.entryApplied(1, 1, proposal.data);
+  observer.nodePublished(0, 1);
+  observer.nodePublished(2, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(answered, false, 'node 1 leads the new partition and has not acted on it yet');
+  observer.nodePublished(1, 1);
+  await done;
+  // Node 2 leads the next one but is killed (forgotten): the answer does not wait for it.
+  observer.forget(2);
+  const second = writer.commit({ records: [topic('q'), partition('q', 2)], removedTopics: [] });
+  const next = await nextProposal(2);
+  observer.proposalAccepted(next.operationId, 2);
+  observer.entryApplied(2, 1, next.data);
+  await second;
 });

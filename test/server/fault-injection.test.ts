@@ -152,6 +152,29 @@ test('kill: the port refuses, clients are cut, others serve; restart: same port,
   assert.equal((await admin('POST', '/nodes/1/restart')).status, 409, 'restart of a running node');
 });
 
+test('a topic deleted while its node was down: the restarted node deletes its log once caught up, keeps the rest', { timeout: 20_000 }, async () => {
+  assert.equal(await createTopic(broker, 'deleted-while-down', 3), ErrorCode.NONE);
+  assert.equal(await createTopic(broker, 'kept-while-down', 3), ErrorCode.NONE);
+  const doomed = await partitionLedBy('deleted-while-down', 2);
+  const kept = await partitionLedBy('kept-while-down', 2);
+  const leader = await openNode(2);
+  assert.equal((await produce(leader, 'kept-while-down', kept, keyedBatch(4, 'kept'))).errorCode, ErrorCode.NONE);
+  leader.close();
+  const doomedDir = join(broker.dataDir, 'node-2', `deleted-while-down-${doomed}`);
+  assert.equal(existsSync(doomedDir), true);
+  assert.equal((await admin('POST', '/nodes/2/kill')).status, 200);
+  const other = await openNode(0);
+  const deleted = await other.request<{ responses: Array<{ errorCode: number }> }>(ApiKey.DeleteTopics, 3, { topicNames: ['deleted-while-down'], timeoutMs: 5000 });
+  assert.equal(deleted.responses[0]!.errorCode, ErrorCode.NONE);
+  other.close();
+  assert.equal(existsSync(doomedDir), true, 'node 2 was down: its log is still there');
+  assert.equal((await admin('POST', '/nodes/2/restart')).status, 200);
+  assert.equal(existsSync(doomedDir), false, 'restarted and caught up with the metadata log, node 2 deleted the log of the deleted topic');
+  const back = await openNode(2);
+  assert.equal((await fetchPartition(back, 'kept-while-down', kept, 0n)).highWatermark, 4n, 'the log of a live topic stays');
+  back.close();
+});
+
 test('pause: requests to the node wait (its listener stays open) until resume, then complete', async () => {
   assert.equal(await createTopic(broker, 'paused', 3), ErrorCode.NONE);
   const pausedPartition = await partitionLedBy('paused', 2);
