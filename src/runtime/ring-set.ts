@@ -51,13 +51,17 @@ export class RingSet {
     this.doorbell = new Doorbell(doorbellBuffer);
   }
 
-  /** Adds the ring `sourceId` writes; replacing one goes through `replace`. */
+  /**
+   * Adds the ring `sourceId` writes; replacing one goes through `replace`. Its writer may have
+   * committed (and rung) before the ring was here to see: a `waitForAny` under way wakes.
+   */
   add(sourceId: number, ringBuffer: SharedArrayBuffer): void {
     assert(Number.isSafeInteger(sourceId) && sourceId >= FRONT_SOURCE_ID, () => `ring source id ${sourceId} is not the front (-1) or a node id`);
     assert(!this.bySource.has(sourceId), () => `ring source ${sourceId} is already in the set`);
     const ring = new InboundRing(sourceId, new RingReader(ringBuffer), this);
     this.bySource.set(sourceId, ring);
     this.rings = [...this.rings, ring];
+    this.doorbell.ring();
   }
 
   /**
@@ -74,6 +78,7 @@ export class RingSet {
     const ring = new InboundRing(sourceId, new RingReader(ringBuffer), this);
     this.bySource.set(sourceId, ring);
     this.rings = this.rings.map((each) => (each === old ? ring : each));
+    this.doorbell.ring();
   }
 
   /** Stops reading `sourceId`'s ring (its remaining messages are dropped); false if absent. */

@@ -149,6 +149,22 @@ test('waitForAny is READY when a message is already there, WOKEN by a commit, TI
   assert.equal(await alive(stopping), RingWait.WOKEN);
 });
 
+test('a ring added (or replaced) while the node waits wakes it: its writer may have rung before it was added', async () => {
+  const { set, doorbell } = node();
+  const early = createRingBuffer(1024);
+  write(new RingWriter(early, { doorbell: new Doorbell(doorbell) }), 'written before the add');
+  const waiting = set.waitForAny(WAKE_TIMEOUT_MS); // no ring in the set yet: this parks
+  set.add(7, early);
+  assert.equal(await alive(waiting), RingWait.WOKEN);
+  assert.deepEqual(drained(set), ['7:written before the add']);
+  const fresh = createRingBuffer(1024);
+  write(new RingWriter(fresh, { doorbell: new Doorbell(doorbell) }), 'restarted peer');
+  const again = set.waitForAny(WAKE_TIMEOUT_MS);
+  set.replace(7, fresh);
+  assert.equal(await alive(again), RingWait.WOKEN);
+  assert.deepEqual(drained(set), ['7:restarted peer']);
+});
+
 const MESSAGES_PER_BURST = 400; // 400 x 104 bytes: more than the 16 KiB ring, so writers park for space too
 
 test('two writer threads into two rings: the reader parked on its doorbell is WOKEN for every burst', { timeout: 60_000 }, async () => {
