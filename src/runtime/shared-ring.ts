@@ -12,7 +12,10 @@
  * Wake-ups follow the eventcount pattern: a side that finds nothing to do sets its SLEEPING
  * flag and waits (Atomics.waitAsync) on the other side's position cell with the value it last
  * saw; the other side notifies only when the flag is set, so a busy ring costs no syscalls.
+ * A reader of several rings (a node: the front end's ring and one per peer) parks on one
+ * Doorbell instead: writers given it ring it on commit, not the ring's own cell (doorbell.ts).
  */
+import type { Doorbell } from './doorbell.js';
 
 const WRITE_POSITION = 0;
 const READ_POSITION = 1;
@@ -85,9 +88,23 @@ class RingSide {
   }
 }
 
+export interface RingWriterOptions {
+  /**
+   * The reader's doorbell: commits ring it instead of the ring's own wake-up cell, for a reader
+   * that waits on all its rings at once (RingSet). Waits for space stay on this ring.
+   */
+  readonly doorbell?: Doorbell;
+}
+
 export class RingWriter extends RingSide {
   private reservedAt = -1;
   private reservedSize = 0;
+  private readonly doorbell: Doorbell | null;
+
+  constructor(shared: SharedArrayBuffer, options: RingWriterOptions = {}) {
+    super(shared);
+    this.doorbell = options.doorbell ?? null;
+  }
 
   /**
    * Reserves room for a payload of `payloadBytes`. Returns the payload's index in `bytes`, or
@@ -125,7 +142,9 @@ export class RingWriter extends RingSide {
     const next = (this.reservedAt + alignedSize(payloadBytes)) >>> 0;
     this.reservedAt = -1;
     Atomics.store(this.control, WRITE_POSITION, next | 0);
-    if (Atomics.load(this.control, CONSUMER_SLEEPING) === 1) {
+    if (this.doorbell !== null) {
+      this.doorbell.ring();
+    } else if (Atomics.load(this.control, CONSUMER_SLEEPING) === 1) {
       Atomics.store(this.control, CONSUMER_SLEEPING, 0);
       Atomics.notify(this.control, WRITE_POSITION);
     }

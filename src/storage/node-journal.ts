@@ -6,14 +6,21 @@
  * checkpoint is deleted. After a crash, `replay()` hands back every durable entry since the last
  * checkpoint so the partition logs can append what they lost.
  *
+ * A log truncation is journaled too, as a truncation entry in its place among the appends: a
+ * replay that re-appended batches later truncated away (the log end offset is all a replayed
+ * batch is checked against) knows to take them back out before the appends that followed.
+ *
  * Files: `<dir>/<sequence, 20 digits>.journal`, rolled at `fileBytes`; `<dir>/journal-checkpoint`
  * (text: sequence and byte position, written atomically). Entry layout:
  *
  *   length   u32   bytes after this field
  *   crc      u32   CRC-32C of everything after this field
  *   topic    u16 length + UTF-8
- *   partition i32
- *   records  the record batches as appended to the partition log (offsets assigned)
+ *   partition i32   the partition; in a truncation entry -1 - partition (always negative)
+ *   records  the record batches as appended to the partition log (offsets assigned); in a
+ *            truncation entry an i64: the log end offset the truncation left
+ *
+ * (Partitions are never negative, so journals written before truncation entries read the same.)
  */
 import { existsSync, fstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,17 +41,23 @@ const HEADER_FIXED_BYTES = CRC_BYTES + 2 + 4;
 const MAX_ENTRY_BYTES = 256 * 1024 * 1024;
 /** Appended entries are gathered up to this size before a write; larger entries go straight out. */
 const PENDING_WRITE_BYTES = 1024 * 1024;
+const TRUNCATION_OFFSET_BYTES = 8;
 
 export interface JournalPosition {
   readonly sequence: number;
   readonly offset: number;
 }
 
-export interface JournalEntry {
-  readonly topic: string;
-  readonly partition: number;
-  readonly records: Buffer;
-}
+export const JournalEntryKind = {
+  /** Record batches appended to a partition log. */
+  RECORDS: 'records',
+  /** The partition log was truncated: nothing at or past `logEndOffset` is in it any more. */
+  TRUNCATION: 'truncation',
+} as const;
+
+export type JournalEntry =
+  | { readonly kind: typeof JournalEntryKind.RECORDS; readonly topic: string; readonly partition: number; readonly records: Buffer }
+  | { readonly kind: typeof JournalEntryKind.TRUNCATION; readonly topic: string; readonly partition: number; readonly logEndOffset: number };
 
 interface JournalFile {
   readonly sequence: number;
@@ -146,7 +159,15 @@ export class NodeJournal {
       const topic = body.toString('utf8', topicAt, topicAt + topicLength);
       const partition = body.readInt32LE(topicAt + topicLength);
       const recordsAt = topicAt + topicLength + 4;
-      yield { topic, partition, records: Buffer.from(body.subarray(recordsAt, bodyAt + length)) };
+      if (partition >= 0) {
+        yield { kind: JournalEntryKind.RECORDS, topic, partition, records: Buffer.from(body.subarray(recordsAt, bodyAt + length)) };
+      } else {
+        if (bodyAt + length - recordsAt !== TRUNCATION_OFFSET_BYTES) {
+          throw new Error(`journal ${this.path(file.sequence)}: truncation entry at ${position} holds ${bodyAt + length - recordsAt} bytes, not ${TRUNCATION_OFFSET_BYTES}`);
+        }
+        const logEndOffset = Number(body.readBigInt64LE(recordsAt));
+        yield { kind: JournalEntryKind.TRUNCATION, topic, partition: -1 - partition, logEndOffset };
+      }
       position += LENGTH_BYTES + length;
     }
     return position;
@@ -168,9 +189,27 @@ export class NodeJournal {
    * flush. A write that fails with an I/O error takes the journal (and the log dir) offline.
    */
   append(topic: string, partition: number, records: Buffer, start = 0, end = records.length): void {
+    if (partition < 0) throw new RangeError(`journal append for negative partition ${partition}`);
+    this.appendChecked(topic, partition, records, start, end);
+  }
+
+  /**
+   * Appends a truncation entry: `topic`-`partition` was truncated, and its log end offset is now
+   * `logEndOffset`. Not durable until flush, like an append.
+   */
+  appendTruncation(topic: string, partition: number, logEndOffset: number): void {
+    if (partition < 0 || !Number.isSafeInteger(logEndOffset) || logEndOffset < 0) {
+      throw new RangeError(`journal truncation of ${topic}-${partition} to ${logEndOffset}`);
+    }
+    const offset = Buffer.allocUnsafe(TRUNCATION_OFFSET_BYTES);
+    offset.writeBigInt64LE(BigInt(logEndOffset));
+    this.appendChecked(topic, -1 - partition, offset, 0, TRUNCATION_OFFSET_BYTES);
+  }
+
+  private appendChecked(topic: string, partitionField: number, records: Buffer, start: number, end: number): void {
     this.checkWritable();
     try {
-      this.appendEntry(topic, partition, records, start, end);
+      this.appendEntry(topic, partitionField, records, start, end);
     } catch (error) {
       throw this.failWrite(error, 'write');
     }

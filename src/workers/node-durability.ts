@@ -14,7 +14,7 @@ import type { StorageFileOps } from '../storage/file-ops.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { OffsetRange } from '../storage/log-durability.js';
 import type { LogManager } from '../storage/log-manager.js';
-import { NodeJournal, type JournalPosition } from '../storage/node-journal.js';
+import { JournalEntryKind, NodeJournal, type JournalEntry, type JournalPosition } from '../storage/node-journal.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { InlineFlushPolicy } from './inline-flush-policy.js';
 import type { PartitionReplica } from './partition-replica.js';
@@ -108,6 +108,40 @@ export class NodeDurability {
     } else {
       this.logsToFlush.add(replica);
     }
+  }
+
+  /**
+   * Truncates `replica`'s log to `offset` (a diverged follower) so that no replay brings the
+   * removed batches back: the journal replays by offset only, and after a crash it would
+   * re-append them at the log end, ahead of (and so in place of) whatever was appended at those
+   * offsets since. The truncation goes into the journal as an entry of its own, in order among
+   * the appends (see NodeJournal), and is fsynced before this resolves; a forced checkpoint
+   * instead would leave them replayable until the checkpoint lands, and cost an fsync of every
+   * journaled log. The caller appends nothing to the replica until this resolves.
+   */
+  async truncateLog(replica: PartitionReplica, offset: number): Promise<void> {
+    const journal = this.journal;
+    // Journal flushes under way acknowledge ranges by offset: they must land before those
+    // offsets can name other batches.
+    if (journal !== null && !journal.isOffline) await journal.flush();
+    const log = replica.log;
+    const endBefore = log.logEndOffset;
+    await log.truncateTo(offset);
+    const logEndOffset = log.logEndOffset;
+    if (logEndOffset >= endBefore) return;
+    this.forgetJournaledPast(replica, logEndOffset);
+    if (journal === null) return;
+    journal.appendTruncation(replica.topic, replica.partition, logEndOffset);
+    await journal.flush();
+  }
+
+  /** Journaled appends of this drain at or past `logEndOffset` were truncated: never acknowledge them. */
+  private forgetJournaledPast(replica: PartitionReplica, logEndOffset: number): void {
+    const ranges = this.journaledThisDrain.get(replica);
+    if (ranges === undefined) return;
+    const kept = ranges.filter((range) => range.from < logEndOffset).map((range) => ({ from: range.from, to: Math.min(range.to, logEndOffset) }));
+    if (kept.length > 0) this.journaledThisDrain.set(replica, kept);
+    else this.journaledThisDrain.delete(replica);
   }
 
   /**
@@ -249,17 +283,25 @@ export class NodeDurability {
    */
   async recoverFromJournal(): Promise<number> {
     if (this.journal === null) return 0;
-    const { logs, topicConfigs } = this.options;
+    const { logs } = this.options;
     const replayed = new Set<PartitionLog>();
+    /** Each log's end offset before the replay touched it: what its segment files held. */
+    const endsBeforeReplay = new Map<PartitionLog, number>();
     let batches = 0;
+    let truncations = 0;
     try {
       for (const entry of this.journal.replay()) {
-        const config = topicConfigs.get(entry.topic);
-        const log = logs.get(entry.topic, entry.partition) ?? (config === undefined ? undefined : logs.getOrCreate(entry.topic, entry.partition, config));
+        const log = this.logToReplayInto(entry);
         if (log === undefined) continue; // the topic was deleted
-        const appended = log.appendRecovered(entry.records);
-        if (appended > 0) replayed.add(log);
-        batches += appended;
+        if (!endsBeforeReplay.has(log)) endsBeforeReplay.set(log, log.logEndOffset);
+        const changed =
+          entry.kind === JournalEntryKind.RECORDS
+            ? log.appendRecovered(entry.records)
+            : await this.replayTruncation(log, entry.logEndOffset, endsBeforeReplay.get(log)!);
+        if (changed === 0) continue;
+        replayed.add(log);
+        if (entry.kind === JournalEntryKind.RECORDS) batches += changed;
+        else truncations++;
       }
       await Promise.all([...replayed].map((log) => log.flush()));
       this.journal.checkpoint(this.journal.position);
@@ -267,8 +309,31 @@ export class NodeDurability {
       // Still full: the node serves with its dir offline, and the journal keeps what it holds.
       if (!(error instanceof KafkaError && logs.logDir.isOffline)) throw error;
     }
-    if (batches > 0) this.options.logger.info('replayed the node journal', { batches, logs: replayed.size });
+    if (replayed.size > 0) this.options.logger.info('replayed the node journal', { batches, truncations, logs: replayed.size });
     return batches;
+  }
+
+  private logToReplayInto(entry: JournalEntry): PartitionLog | undefined {
+    const { logs, topicConfigs } = this.options;
+    const log = logs.get(entry.topic, entry.partition);
+    if (log !== undefined || entry.kind === JournalEntryKind.TRUNCATION) return log;
+    const config = topicConfigs.get(entry.topic);
+    return config === undefined ? undefined : logs.getOrCreate(entry.topic, entry.partition, config);
+  }
+
+  /**
+   * A journaled truncation to `logEndOffset`: takes back what this replay re-appended at or
+   * past it (batches the truncation had removed), so the appends journaled after it land in
+   * their place. What the segment files held before the replay stays: appends after the
+   * truncation that reached the files without the journal look the same as truncated batches
+   * whose removal the crash undid, and replication's divergence check settles the latter.
+   * Returns 1 if it truncated, else 0.
+   */
+  private async replayTruncation(log: PartitionLog, logEndOffset: number, endBeforeReplay: number): Promise<number> {
+    const keepBelow = Math.max(logEndOffset, endBeforeReplay);
+    if (log.logEndOffset <= keepBelow) return 0;
+    await log.truncateTo(keepBelow);
+    return 1;
   }
 
   /** Checkpoints the journal when its interval passed or it grew large (from the node's tick). */

@@ -5,12 +5,16 @@ import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, truncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeJournal } from '../../src/storage/node-journal.js';
+import { JournalEntryKind, NodeJournal } from '../../src/storage/node-journal.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { clientBatch } from './log-fixtures.js';
 
 function entries(journal: NodeJournal): Array<{ topic: string; partition: number; hex: string }> {
-  return [...journal.replay()].map((entry) => ({ topic: entry.topic, partition: entry.partition, hex: entry.records.toString('hex') }));
+  return [...journal.replay()].map((entry) => ({
+    topic: entry.topic,
+    partition: entry.partition,
+    hex: entry.kind === JournalEntryKind.RECORDS ? entry.records.toString('hex') : `truncated to ${entry.logEndOffset}`,
+  }));
 }
 
 test('entries appended and flushed come back in order after reopening', async () => {
@@ -147,4 +151,26 @@ test('a failed fdatasync takes the journal offline: KAFKA_STORAGE_ERROR for the 
     syncBuiltinESMExports();
     await journal.close();
   }
+});
+
+test('truncation entries replay in their place among the appends, with their partition and offset', async () => {
+  const directory = temporaryDirectory();
+  const journal = NodeJournal.open(directory, 1 << 20);
+  const batch = clientBatch(2);
+  journal.append('orders', 0, batch);
+  journal.appendTruncation('orders', 0, 1);
+  journal.append('orders', 0, batch);
+  journal.appendTruncation('payments', 2_000_000, 2 ** 40);
+  assert.throws(() => journal.append('orders', -1, batch), RangeError);
+  assert.throws(() => journal.appendTruncation('orders', 0, -5), RangeError);
+  await journal.flush();
+  await journal.close();
+  const reopened = NodeJournal.open(directory, 1 << 20);
+  assert.deepEqual(entries(reopened), [
+    { topic: 'orders', partition: 0, hex: batch.toString('hex') },
+    { topic: 'orders', partition: 0, hex: 'truncated to 1' },
+    { topic: 'orders', partition: 0, hex: batch.toString('hex') },
+    { topic: 'payments', partition: 2_000_000, hex: `truncated to ${2 ** 40}` },
+  ]);
+  await reopened.close();
 });
