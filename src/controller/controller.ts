@@ -241,5 +241,5 @@ export class Controller {
 }
 
 function partitionRecord(topic: string, partition: number, replicas: number[]): PartitionRecord {
-  return { type: 'partition', topic, partition, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0 };
+  return { type: 'partition', topic, partition, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 };
 }
