@@ -150,6 +150,10 @@ function alterRequest(image: MetadataImage, topic: string, newIsr: number[], ove
   return { topic, partition: 0, leaderId: state.leader, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch, newIsr, ...overrides };
 }
 
+function assigned(controller: Controller, name: string, replicas: number[], configs: Array<{ name: string; value: string }> = []) {
+  return controller.createTopics([{ name, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: replicas }], configs }]);
+}
+
 test('AlterPartition: a leader shrinks and expands its ISR; the partition epoch moves, the leader epoch stays', async () => {
   const { image, controller, writer } = setup(3);
   await createTopic(controller, 'isr', 1, 3);
@@ -220,14 +224,14 @@ test('AlterPartition is batched: one commit for every partition, later requests 
 
 test('fencing the leader elects the next ISR member in replica order and bumps both epochs', async () => {
   const { image, controller, writer } = setup(3);
-  await createTopic(controller, 'f', 1, 3);
-  assert.deepEqual(partitionState(image, 'f').replicas, [0, 1, 2]);
-  await controller.alterPartition([alterRequest(image, 'f', [0, 2])]); // 1 fell behind
+  await assigned(controller, 'f', [0, 1, 2]);
+  await controller.alterPartition([alterRequest(image, 'f', [0, 2, 1])]); // ISR order is not replica order
   await controller.setNodesFenced([{ nodeId: 0, fenced: true }]);
-  assert.deepEqual(partitionState(image, 'f'), { replicas: [0, 1, 2], isr: [2], leader: 2, leaderEpoch: 1, partitionEpoch: 2 });
+  assert.deepEqual(partitionState(image, 'f'), { replicas: [0, 1, 2], isr: [2, 1], leader: 1, leaderEpoch: 1, partitionEpoch: 2 });
   assert.deepEqual(writer.commits.at(-1)!.map((record) => record.type), ['nodeFence', 'partition'], 'one commit for the fence and its elections');
-  await controller.setNodesFenced([{ nodeId: 1, fenced: true }]);
-  assert.equal(partitionState(image, 'f').partitionEpoch, 2, 'a fenced node outside the ISR changes nothing');
+  await controller.setNodesFenced([{ nodeId: 0, fenced: false }]);
+  await controller.setNodesFenced([{ nodeId: 0, fenced: true }]);
+  assert.equal(partitionState(image, 'f').partitionEpoch, 2, 'a node outside the ISR changes nothing when unfenced or fenced');
 });
 
 test('fencing a follower only shrinks the ISR', async () => {
@@ -253,10 +257,6 @@ test('fencing every ISR member: the partition goes offline keeping its last ISR 
   await controller.setNodesFenced([{ nodeId: 2, fenced: false }]);
   assert.deepEqual(partitionState(image, 'f'), { replicas: [0, 1, 2], isr: [2], leader: 2, leaderEpoch: 3, partitionEpoch: 4 });
 });
-
-function assigned(controller: Controller, name: string, replicas: number[], configs: Array<{ name: string; value: string }> = []) {
-  return controller.createTopics([{ name, numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: replicas }], configs }]);
-}
 
 test('unclean leader election (topic override, else the broker setting) elects any unfenced replica with ISR [it]', async () => {
   const topicLevel = setup(3);
