@@ -4,6 +4,8 @@
  * committing the records is the MetadataWriter's job (the single-voter metadata log today, the
  * Raft quorum next), and an operation's results are answered only once its records are
  * committed and applied. Operations run one at a time, so each one sees every earlier change.
+ * Replica placement lives in replica-placement.ts, ISR changes and leader elections in
+ * replication-control.ts (over partition-change.ts); this class checks requests and commits.
  */
 import type { BrokerSettings } from '../config/broker-config.js';
 import { checkTopicConfig, effectiveTopicConfig } from '../config/topic-config.js';
