@@ -30,8 +30,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const brokerSettings = {
   'auto.create.topics.enable': { type: 'boolean', default: true, description: 'create unknown topics named in Metadata requests' },
   'num.partitions': { type: 'integer', default: 1, min: 1, max: Limits.maxPartitionsPerTopic, description: 'partitions of auto-created topics' },
-  'default.replication.factor': { type: 'integer', default: 1, min: 1, max: 1, description: 'replicas of auto-created topics (1 until replication lands)' },
+  'default.replication.factor': { type: 'integer', default: 1, min: 1, description: 'replicas of topics created without one (auto-created ones too); at most nodes' },
   'min.insync.replicas': { type: 'integer', default: 1, min: 1, description: 'replicas that must have a record for acks=all' },
+  'replica.lag.time.max.ms': { type: 'integer', default: 10_000, min: 100, description: 'a follower that has not caught up with the leader for this long leaves the ISR (Kafka: 30000; on one host there is no network to wait for, so a follower this far behind is stuck, and acks=all should not wait on it longer)' },
+  'unclean.leader.election.enable': { type: 'boolean', default: false, description: 'elect a replica outside the ISR when no ISR member is left (loses acknowledged records; topic: unclean.leader.election.enable)' },
+  'auto.leader.rebalance.enable': { type: 'boolean', default: true, description: 'move leadership back to each partition\'s preferred replica (its first) once it is in sync' },
+  'leader.imbalance.check.interval.seconds': { type: 'integer', default: 30, min: 1, description: 'how often preferred leaders are restored (Kafka: 300; nodes restart in seconds here, and the check is a scan of the metadata image in memory)' },
   'socket.request.max.bytes': { type: 'integer', default: Limits.maxRequestSizeBytes, min: 1024, max: 1024 * 1024 * 1024, description: 'largest request frame accepted' },
   'message.max.bytes': { type: 'integer', default: 1024 * 1024 + 12, min: 1024, max: Limits.maxRingMessageBytes - Limits.ringMessageHeadroomBytes, description: 'largest record batch accepted (topic: max.message.bytes)' },
   'log.flush.policy': { type: 'string', default: 'always', allowed: ['always', 'interval', 'never'], description: 'when acknowledgements wait for fdatasync; never is unsafe' },
@@ -54,6 +58,9 @@ export const brokerSettings = {
   'broker.heartbeat.interval.ms': { type: 'integer', default: 500, min: 10, description: 'how often a node heartbeats to the controller (Kafka: 2000; nodes share one host, so silence means a stuck node, not a slow network)' },
   'broker.session.timeout.ms': { type: 'integer', default: 3000, min: 100, description: 'a node silent this long is fenced (Kafka: 9000; long enough for a GC pause or a slow fsync, short enough to notice a hung node quickly)' },
   'offsets.topic.num.partitions': { type: 'integer', default: 6, min: 1, max: 1000, description: 'partitions of __consumer_offsets (fixed once the topic exists)' },
+  'offsets.topic.replication.factor': { type: 'integer', default: -1, min: -1, description: 'replicas of __consumer_offsets; -1: min(3, nodes) (Kafka: 3)' },
+  'transaction.state.log.replication.factor': { type: 'integer', default: -1, min: -1, description: 'replicas of __transaction_state; -1: min(3, nodes) (Kafka: 3)' },
+  'transaction.state.log.min.isr': { type: 'integer', default: -1, min: -1, description: 'min.insync.replicas of __transaction_state; -1: min(2, its replication factor) (Kafka: 2)' },
   'offsets.topic.segment.bytes': { type: 'integer', default: 100 * 1024 * 1024, min: 1024, max: 0x7fffffff, description: 'segment size of __consumer_offsets' },
   'offsets.retention.minutes': { type: 'integer', default: 7 * 24 * 60, min: 1, description: 'how long committed offsets of an empty group are kept' },
   'offset.metadata.max.bytes': { type: 'integer', default: 4096, min: 0, description: 'largest metadata string of a committed offset' },
@@ -163,6 +170,7 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
   if (config.host.length === 0) throw new ConfigError(`${where}: "host" must not be empty`);
   if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
   checkLimitRelations(Limits, config.broker, where);
+  checkReplicationFactors(config, where);
   const heartbeatMs = config.broker['broker.heartbeat.interval.ms'];
   const sessionMs = config.broker['broker.session.timeout.ms'];
   if (sessionMs <= 2 * heartbeatMs) {
@@ -175,6 +183,37 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
 export function checkLimitRelations(limits: RingLimits, settings: BrokerSettings, where = 'config'): void {
   const problems = limitRelationProblems(limits, settings['message.max.bytes']);
   if (problems.length > 0) throw new ConfigError(`${where}: inconsistent limits: ${problems.join('; ')}`);
+}
+
+/** An internal topic's replication factor setting: -1 is Kafka's 3, capped by the node count. */
+export function internalTopicReplicationFactor(setting: number, nodes: number): number {
+  return setting === -1 ? Math.min(3, nodes) : setting;
+}
+
+/** transaction.state.log.min.isr in force: -1 is Kafka's 2, capped by the log's replication factor. */
+export function transactionStateLogMinIsr(config: BrokerConfig): number {
+  const setting = config.broker['transaction.state.log.min.isr'];
+  const replicationFactor = internalTopicReplicationFactor(config.broker['transaction.state.log.replication.factor'], config.nodes);
+  return setting === -1 ? Math.min(2, replicationFactor) : setting;
+}
+
+/** Every replica needs its own node: replication factors above `nodes` could never be met. */
+function checkReplicationFactors(config: BrokerConfig, where: string): void {
+  const settings = config.broker;
+  const factors = [
+    ['default.replication.factor', settings['default.replication.factor']],
+    ['offsets.topic.replication.factor', internalTopicReplicationFactor(settings['offsets.topic.replication.factor'], config.nodes)],
+    ['transaction.state.log.replication.factor', internalTopicReplicationFactor(settings['transaction.state.log.replication.factor'], config.nodes)],
+  ] as const;
+  for (const [name, factor] of factors) {
+    if (factor === 0) throw new ConfigError(`${where}: "${name}" must be -1 or at least 1, got 0`);
+    if (factor > config.nodes) throw new ConfigError(`${where}: "${name}" (${factor}) is more than "nodes" (${config.nodes}): each replica needs its own node`);
+  }
+  if (settings['transaction.state.log.min.isr'] === 0) throw new ConfigError(`${where}: "transaction.state.log.min.isr" must be -1 or at least 1, got 0`);
+  const transactionReplicas = factors[2][1];
+  if (transactionStateLogMinIsr(config) > transactionReplicas) {
+    throw new ConfigError(`${where}: "transaction.state.log.min.isr" (${settings['transaction.state.log.min.isr']}) is more than "transaction.state.log.replication.factor" (${transactionReplicas}): no transactional write could succeed`);
+  }
 }
 
 /** `adminPort` (null or a free port beside the node listeners) and `faultInjection`. */

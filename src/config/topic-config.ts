@@ -31,7 +31,7 @@ export const topicConfigSpecs: Readonly<Record<string, TopicConfigSpec>> = {
   'delete.retention.ms': { type: 'long', brokerSetting: 'log.cleaner.delete.retention.ms', fallback: '86400000', min: 0 },
   'min.cleanable.dirty.ratio': { type: 'double', brokerSetting: 'log.cleaner.min.cleanable.ratio', fallback: '0.5', min: 0, max: 1 },
   'compression.type': { type: 'string', brokerSetting: null, fallback: 'producer', allowed: ['producer'] },
-  'unclean.leader.election.enable': { type: 'boolean', brokerSetting: null, fallback: 'false' },
+  'unclean.leader.election.enable': { type: 'boolean', brokerSetting: 'unclean.leader.election.enable', fallback: 'false' },
   preallocate: { type: 'boolean', brokerSetting: 'log.preallocate', fallback: 'true' },
 };
 

@@ -4,9 +4,11 @@
  * committing the records is the MetadataWriter's job (the single-voter metadata log today, the
  * Raft quorum next), and an operation's results are answered only once its records are
  * committed and applied. Operations run one at a time, so each one sees every earlier change.
+ * Replica placement lives in replica-placement.ts, ISR changes and leader elections in
+ * replication-control.ts (over partition-change.ts); this class checks requests and commits.
  */
 import type { BrokerSettings } from '../config/broker-config.js';
-import { checkTopicConfig } from '../config/topic-config.js';
+import { checkTopicConfig, effectiveTopicConfig } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import type { MetadataImage } from '../metadata/image.js';
@@ -14,6 +16,9 @@ import type { MetadataRecord, PartitionRecord } from '../metadata/records.js';
 import { MetadataCommitError } from '../metadata/quorum-writer.js';
 import { randomUuidText, type Random } from '../runtime/random.js';
 import { topicNameProblem } from './topic-names.js';
+import { PartitionChanges } from './partition-change.js';
+import { assignmentProblem, placeReplicas, replicationFactorProblem } from './replica-placement.js';
+import { alterPartition, electOfflineLeaders, electPreferredLeaders, removeFromIsrs, type AlterPartitionRequest, type AlterPartitionResult, type ElectionContext } from './replication-control.js';
 
 export interface TopicRequest {
   name: string;
@@ -53,11 +58,19 @@ export interface MetadataWriter {
   commit(changes: MetadataChanges): Promise<void>;
 }
 
+export interface ControllerOptions {
+  /** Most replicas per partition the broker serves: 1 until data replication is wired (the default). */
+  readonly maxReplicationFactor?: number;
+}
+
+type Refusal = { errorCode: number; errorMessage: string };
+
 /** max.message.bytes may not exceed what one ring message can carry. */
 const maxTopicMessageBytes = Limits.maxRingMessageBytes - 1024;
 
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly maxReplicationFactor: number;
 
   constructor(
     private readonly image: MetadataImage,
@@ -66,7 +79,10 @@ export class Controller {
     private readonly broker: BrokerSettings,
     /** Topic and cluster ids come from here (a seeded Random in simulations). */
     private readonly random: Random,
-  ) {}
+    options: ControllerOptions = {},
+  ) {
+    this.maxReplicationFactor = options.maxReplicationFactor ?? 1;
+  }
 
   /** Runs `operation` after every earlier one; commits its records and reports them. */
   private serialize<R extends OperationResult>(operation: () => Outcome<R>, validateOnly: boolean): Promise<R[]> {
@@ -110,57 +126,79 @@ export class Controller {
 
   private planTopic(topic: TopicRequest, seen: ReadonlySet<string>, leaderCounts: number[], records: MetadataRecord[]): CreateTopicResult {
     const numPartitions = topic.numPartitions === -1 ? this.broker['num.partitions'] : topic.numPartitions;
-    const replicationFactor = topic.replicationFactor === -1 ? this.broker['default.replication.factor'] : topic.replicationFactor;
-    const fail = (errorCode: number, errorMessage: string): CreateTopicResult => ({ name: topic.name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1 });
+    // Until the broker replicates, a topic asking for the default gets what it can replicate.
+    const replicationFactor = topic.replicationFactor === -1 ? Math.min(this.broker['default.replication.factor'], this.maxReplicationFactor) : topic.replicationFactor;
+    const fail = ({ errorCode, errorMessage }: Refusal): CreateTopicResult => ({ name: topic.name, errorCode, errorMessage, numPartitions: -1, replicationFactor: -1 });
     const nameProblem = topicNameProblem(topic.name);
-    if (nameProblem !== null) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-    if (this.image.topic(topic.name) !== undefined || seen.has(topic.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${topic.name} already exists`);
+    if (nameProblem !== null) return fail({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: nameProblem });
+    if (this.image.topic(topic.name) !== undefined || seen.has(topic.name)) return fail({ errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, errorMessage: `topic ${topic.name} already exists` });
     const assignments = topic.assignments ?? [];
-    if (assignments.length === 0) {
-      if (numPartitions < 1 || numPartitions > Limits.maxPartitionsPerTopic) return fail(ErrorCode.INVALID_PARTITIONS, `number of partitions must be between 1 and ${Limits.maxPartitionsPerTopic}, got ${numPartitions}`);
-      if (replicationFactor < 1) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1, got ${replicationFactor}`);
-      if (replicationFactor > 1) return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor}: this broker does not replicate yet; use 1`);
+    if (assignments.length === 0 && (numPartitions < 1 || numPartitions > Limits.maxPartitionsPerTopic)) {
+      return fail({ errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `number of partitions must be between 1 and ${Limits.maxPartitionsPerTopic}, got ${numPartitions}` });
     }
     const configs: Record<string, string> = {};
     for (const config of topic.configs ?? []) {
       const problem = checkTopicConfig(config.name, config.value, maxTopicMessageBytes);
-      if (problem !== null) return fail(ErrorCode.INVALID_CONFIG, problem);
+      if (problem !== null) return fail({ errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem });
       if (config.value !== null) configs[config.name] = config.value;
     }
-    const replicaLists = assignments.length > 0 ? this.checkAssignments(assignments) : this.spreadLeaders(numPartitions, leaderCounts);
-    if (typeof replicaLists === 'string') return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, replicaLists);
-    records.push({ type: 'topic', name: topic.name, topicId: randomUuidText(this.random), configs });
-    replicaLists.forEach((replicas, partition) => records.push(partitionRecord(topic.name, partition, replicas)));
-    return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length };
+    const partitions = assignments.length > 0 ? this.explicitPartitions(topic.name, assignments) : this.placedPartitions(topic.name, 0, numPartitions, replicationFactor, leaderCounts);
+    if (!Array.isArray(partitions)) return fail(partitions);
+    records.push({ type: 'topic', name: topic.name, topicId: randomUuidText(this.random), configs }, ...partitions);
+    return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, numPartitions: partitions.length, replicationFactor: partitions[0]!.replicas.length };
   }
 
   /**
-   * New leaders go to the unfenced nodes that lead the fewest partitions (ties: lowest id); to
-   * fenced ones only when every node is fenced, as Kafka places replicas on live brokers.
+   * Nodes new replicas may go to: the unfenced ones. When every node is fenced yet the records
+   * commit (a majority answers), the fencing is stale (nodes not heard from since a restart), and
+   * all nodes are used, as before fencing moved leaders.
    */
-  private spreadLeaders(count: number, leaderCounts: number[]): number[][] {
-    const live = leaderCounts.map((_, node) => node).filter((node) => !this.image.fencedNodes.has(node));
-    const candidates = live.length > 0 ? live : leaderCounts.map((_, node) => node);
-    const lists: number[][] = [];
-    for (let partition = 0; partition < count; partition++) {
-      let best = candidates[0]!;
-      for (const node of candidates) if (leaderCounts[node]! < leaderCounts[best]!) best = node;
-      leaderCounts[best]!++;
-      lists.push([best]);
-    }
-    return lists;
+  private usableNodes(): number[] {
+    const all = Array.from({ length: this.nodeCount }, (_, nodeId) => nodeId);
+    const unfenced = all.filter((nodeId) => !this.image.fencedNodes.has(nodeId));
+    return unfenced.length > 0 ? unfenced : all;
   }
 
-  private checkAssignments(assignments: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>): number[][] | string {
-    const lists: number[][] = [];
+  private placedPartitions(topic: string, firstPartition: number, count: number, replicationFactor: number, leaderCounts: number[]): PartitionRecord[] | Refusal {
+    if (replicationFactor < 1) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor must be at least 1, got ${replicationFactor}` };
+    const tooMany = this.replicationFactorRefusal(replicationFactor, ErrorCode.INVALID_REPLICATION_FACTOR);
+    if (tooMany !== null) return tooMany;
+    const nodes = this.usableNodes();
+    const problem = replicationFactorProblem(replicationFactor, nodes.length, this.nodeCount - nodes.length);
+    if (problem !== null) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: problem };
+    const lists = placeReplicas(nodes, leaderCounts, count, replicationFactor);
+    return lists.map((replicas, index) => newPartitionRecord(topic, firstPartition + index, replicas, new Set(nodes))!);
+  }
+
+  private replicationFactorRefusal(replicationFactor: number, errorCode: number): Refusal | null {
+    if (replicationFactor <= this.maxReplicationFactor) return null;
+    return { errorCode, errorMessage: `replication factor ${replicationFactor}: this broker does not replicate yet; use at most ${this.maxReplicationFactor}` };
+  }
+
+  private explicitPartitions(topic: string, assignments: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>): PartitionRecord[] | Refusal {
     const sorted = [...assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
-    for (const [index, assignment] of sorted.entries()) {
-      if (assignment.partitionIndex !== index) return `partition indexes must run 0..${sorted.length - 1}`;
-      if (assignment.brokerIds.length !== 1) return 'each partition needs exactly one replica until replication lands';
-      if (assignment.brokerIds.some((id) => id < 0 || id >= this.nodeCount)) return `replica ids must be node ids 0..${this.nodeCount - 1}`;
-      lists.push([...assignment.brokerIds]);
+    if (sorted.some((assignment, index) => assignment.partitionIndex !== index)) {
+      return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `partition indexes must run 0..${sorted.length - 1}` };
     }
-    return lists;
+    return this.assignedPartitions(topic, 0, sorted.map((assignment) => assignment.brokerIds), sorted[0]!.brokerIds.length);
+  }
+
+  /** Explicitly assigned partitions: their ISR is their unfenced replicas, led by the first. */
+  private assignedPartitions(topic: string, firstPartition: number, lists: ReadonlyArray<readonly number[]>, replicationFactor: number): PartitionRecord[] | Refusal {
+    const problem = assignmentProblem(lists, this.nodeCount, replicationFactor);
+    if (problem !== null) return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
+    const tooMany = this.replicationFactorRefusal(replicationFactor, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    if (tooMany !== null) return tooMany;
+    const usable = new Set(this.usableNodes());
+    const partitions: PartitionRecord[] = [];
+    for (const [index, replicas] of lists.entries()) {
+      const partition = newPartitionRecord(topic, firstPartition + index, replicas, usable);
+      if (partition === null) {
+        return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `All brokers specified in the manual partition assignment for partition ${firstPartition + index} are fenced.` };
+      }
+      partitions.push(partition);
+    }
+    return partitions;
   }
 
   deleteTopics(names: readonly string[]): Promise<OperationResult[]> {
@@ -180,6 +218,7 @@ export class Controller {
     }, false);
   }
 
+  /** New partitions of a topic get the replication factor of its partition 0. */
   createPartitions(topics: ReadonlyArray<{ name: string; count: number; assignments: ReadonlyArray<readonly number[]> | null }>, validateOnly = false): Promise<OperationResult[]> {
     return this.serialize(() => {
       const records: MetadataRecord[] = [];
@@ -191,31 +230,97 @@ export class Controller {
         const current = topic.partitions.length;
         if (request.count <= current) return fail(ErrorCode.INVALID_PARTITIONS, `topic ${request.name} has ${current} partitions; the new count ${request.count} must be larger`);
         if (request.count > Limits.maxPartitionsPerTopic) return fail(ErrorCode.INVALID_PARTITIONS, `at most ${Limits.maxPartitionsPerTopic} partitions per topic`);
-        let lists: number[][] | string;
-        if (request.assignments !== null && request.assignments.length > 0) {
-          if (request.assignments.length !== request.count - current) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `expected ${request.count - current} assignments, got ${request.assignments.length}`);
-          lists = this.checkAssignments(request.assignments.map((brokerIds, index) => ({ partitionIndex: index, brokerIds })));
-        } else {
-          lists = this.spreadLeaders(request.count - current, leaderCounts);
+        const replicationFactor = topic.partitions[0]!.replicas.length;
+        const explicit = request.assignments !== null && request.assignments.length > 0;
+        if (explicit && request.assignments!.length !== request.count - current) {
+          return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `expected ${request.count - current} assignments, got ${request.assignments!.length}`);
         }
-        if (typeof lists === 'string') return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, lists);
-        lists.forEach((replicas, index) => records.push(partitionRecord(request.name, current + index, replicas)));
+        const partitions = explicit
+          ? this.assignedPartitions(request.name, current, request.assignments!, replicationFactor)
+          : this.placedPartitions(request.name, current, request.count - current, replicationFactor, leaderCounts);
+        if (!Array.isArray(partitions)) return fail(partitions.errorCode, partitions.errorMessage);
+        records.push(...partitions);
         return { name: request.name, errorCode: ErrorCode.NONE, errorMessage: null };
       });
       return { results, changes: { records, removedTopics: [] } };
     }, validateOnly);
   }
 
-  /** Fences or unfences nodes (from NodeLiveness); records only what changes. */
+  /**
+   * Fences or unfences nodes (from NodeLiveness); records only what changes. A fenced node leaves
+   * every ISR and its partitions elect new leaders; an unfenced one leads its offline partitions.
+   */
   setNodesFenced(changes: ReadonlyArray<{ nodeId: number; fenced: boolean }>): Promise<OperationResult[]> {
     return this.serialize(() => {
       const records: MetadataRecord[] = [];
-      const results = changes.map(({ nodeId, fenced }): OperationResult => {
-        if (this.image.fencedNodes.has(nodeId) !== fenced) records.push({ type: 'nodeFence', nodeId, fenced });
+      const fenced = new Set(this.image.fencedNodes);
+      const transitions: Array<{ nodeId: number; fenced: boolean }> = [];
+      const results = changes.map(({ nodeId, fenced: fence }): OperationResult => {
+        if (fenced.has(nodeId) !== fence) {
+          records.push({ type: 'nodeFence', nodeId, fenced: fence });
+          transitions.push({ nodeId, fenced: fence });
+          if (fence) fenced.add(nodeId);
+          else fenced.delete(nodeId);
+        }
         return { name: String(nodeId), errorCode: ErrorCode.NONE, errorMessage: null };
       });
+      const partitionChanges = new PartitionChanges(this.image);
+      const context = this.electionContext(fenced);
+      for (const transition of transitions) {
+        if (transition.fenced) removeFromIsrs(partitionChanges, transition.nodeId, context);
+        else electOfflineLeaders(partitionChanges, transition.nodeId, context);
+      }
+      records.push(...partitionChanges.records());
       return { results, changes: { records, removedTopics: [] } };
     }, false);
+  }
+
+  /** A node shutting down cleanly: fenced, and moved out of every ISR and leadership, first. */
+  async controlledShutdown(nodeId: number): Promise<OperationResult> {
+    const [result] = await this.serialize(() => {
+      const fenced = new Set(this.image.fencedNodes).add(nodeId);
+      const records: MetadataRecord[] = this.image.fencedNodes.has(nodeId) ? [] : [{ type: 'nodeFence', nodeId, fenced: true }];
+      const partitionChanges = new PartitionChanges(this.image);
+      removeFromIsrs(partitionChanges, nodeId, this.electionContext(fenced));
+      records.push(...partitionChanges.records());
+      return { results: [{ name: String(nodeId), errorCode: ErrorCode.NONE, errorMessage: null }], changes: { records, removedTopics: [] } };
+    }, false);
+    return result!;
+  }
+
+  /** ISR changes from partition leaders (AlterPartition): one commit for the whole batch. */
+  async alterPartition(requests: readonly AlterPartitionRequest[]): Promise<AlterPartitionResult[]> {
+    const results = await this.serialize(() => {
+      const partitionChanges = new PartitionChanges(this.image);
+      const context = this.electionContext(this.image.fencedNodes);
+      const answers = requests.map((request) => ({ ...alterPartition(partitionChanges, request, context), name: `${request.topic}-${request.partition}` }));
+      return { results: answers, changes: { records: partitionChanges.records(), removedTopics: [] } };
+    }, false);
+    // A failed commit changed nothing: no state to report.
+    return results.map(({ name: _name, ...result }) => (result.errorCode === ErrorCode.NONE ? result : { ...result, state: null }));
+  }
+
+  /**
+   * Every partition whose preferred replica (its first) is unfenced and in the ISR but does not
+   * lead gets it as leader; answers how many moved (the broker calls this every
+   * leader.imbalance.check.interval.seconds when auto.leader.rebalance.enable).
+   */
+  async electPreferredLeaders(): Promise<number> {
+    const results = await this.serialize(() => {
+      const partitionChanges = new PartitionChanges(this.image);
+      electPreferredLeaders(partitionChanges, this.electionContext(this.image.fencedNodes));
+      const records = partitionChanges.records();
+      const moved = records.map((record): OperationResult => ({ name: `${record.topic}-${record.partition}`, errorCode: ErrorCode.NONE, errorMessage: null }));
+      return { results: moved, changes: { records, removedTopics: [] } };
+    }, false);
+    return results.filter((result) => result.errorCode === ErrorCode.NONE).length;
+  }
+
+  private electionContext(fenced: ReadonlySet<number>): ElectionContext {
+    return {
+      canLead: (nodeId) => nodeId >= 0 && nodeId < this.nodeCount && !fenced.has(nodeId),
+      uncleanFor: (topic) => effectiveTopicConfig('unclean.leader.election.enable', this.image.topic(topic)?.configs ?? {}, this.broker).value === 'true',
+    };
   }
 
   /** AlterConfigs (non-incremental): the given set replaces every override of the topic. */
@@ -240,6 +345,9 @@ export class Controller {
   }
 }
 
-function partitionRecord(topic: string, partition: number, replicas: number[]): PartitionRecord {
-  return { type: 'partition', topic, partition, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0 };
+/** A new partition: its ISR is its replicas on usable nodes, led by the first; null if none is usable. */
+function newPartitionRecord(topic: string, partition: number, replicas: readonly number[], usable: ReadonlySet<number>): PartitionRecord | null {
+  const isr = replicas.filter((nodeId) => usable.has(nodeId));
+  if (isr.length === 0) return null;
+  return { type: 'partition', topic, partition, replicas: [...replicas], isr, leader: isr[0]!, leaderEpoch: 0, partitionEpoch: 0 };
 }

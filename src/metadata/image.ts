@@ -9,8 +9,10 @@ export interface PartitionImage {
   readonly partition: number;
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
+  /** -1: offline (no ISR member is unfenced). */
   readonly leader: number;
   readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
 }
 
 export interface TopicImage {
@@ -72,15 +74,16 @@ export class MetadataImage {
     if (record.partition > partitions.length) {
       throw new Error(`metadata: partition ${record.topic}-${record.partition} skips ${partitions.length}`);
     }
+    const partitionEpoch = record.partitionEpoch ?? 0; // absent in records of earlier versions
     const previous = partitions[record.partition];
-    assert(previous === undefined || record.leaderEpoch >= previous.leaderEpoch, () =>
-      `metadata: leader epoch of ${record.topic}-${record.partition} moves back from ${previous!.leaderEpoch} to ${record.leaderEpoch}`);
+    if (previous !== undefined) checkPartitionChange(record, partitionEpoch, previous);
     partitions[record.partition] = {
       partition: record.partition,
       replicas: [...record.replicas],
       isr: [...record.isr],
       leader: record.leader,
       leaderEpoch: record.leaderEpoch,
+      partitionEpoch,
     };
   }
 
@@ -113,7 +116,16 @@ export class MetadataImage {
     for (const topic of this.topicsByName.values()) {
       records.push({ type: 'topic', name: topic.name, topicId: topic.topicId, configs: { ...topic.configs } });
       for (const partition of topic.partitions) {
-        records.push({ type: 'partition', topic: topic.name, partition: partition.partition, replicas: [...partition.replicas], isr: [...partition.isr], leader: partition.leader, leaderEpoch: partition.leaderEpoch });
+        records.push({
+          type: 'partition',
+          topic: topic.name,
+          partition: partition.partition,
+          replicas: [...partition.replicas],
+          isr: [...partition.isr],
+          leader: partition.leader,
+          leaderEpoch: partition.leaderEpoch,
+          partitionEpoch: partition.partitionEpoch,
+        });
       }
     }
     for (const nodeId of this.fenced) records.push({ type: 'nodeFence', nodeId, fenced: true });
@@ -133,4 +145,13 @@ export class MetadataImage {
     this.topicsByName.clear();
     this.fenced.clear();
   }
+}
+
+/** A record that changes an existing partition moves its epochs forward (KRaft's rules). */
+function checkPartitionChange(record: PartitionRecord, partitionEpoch: number, previous: PartitionImage): void {
+  const name = `${record.topic}-${record.partition}`;
+  assert(partitionEpoch > previous.partitionEpoch, () => `metadata: partition epoch of ${name} does not move forward: ${previous.partitionEpoch} to ${partitionEpoch}`);
+  assert(record.leaderEpoch >= previous.leaderEpoch, () => `metadata: leader epoch of ${name} moves back from ${previous.leaderEpoch} to ${record.leaderEpoch}`);
+  assert(record.leader === previous.leader || record.leaderEpoch > previous.leaderEpoch, () =>
+    `metadata: leader of ${name} changes from ${previous.leader} to ${record.leader} in the same leader epoch ${record.leaderEpoch}`);
 }

@@ -23,8 +23,16 @@ export interface PartitionRecord {
   partition: number;
   replicas: number[];
   isr: number[];
+  /** -1: no leader (every ISR member is fenced). */
   leader: number;
+  /** Bumped when the leader changes (also to or from none). */
   leaderEpoch: number;
+  /**
+   * Bumped by every change of this partition's record (leader, ISR or replicas), as KRaft's
+   * partition epoch; a leader's AlterPartition names the one it saw. Records written before it
+   * existed lack it: read as 0.
+   */
+  partitionEpoch: number;
 }
 
 /** Replaces the whole set of a topic's config overrides. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkLimitRelations, ConfigError, defaultBrokerSettings, defaultConfig, loadConfigFile, validateConfig } from '../../src/config/broker-config.js';
+import { checkLimitRelations, ConfigError, defaultBrokerSettings, defaultConfig, internalTopicReplicationFactor, loadConfigFile, transactionStateLogMinIsr, validateConfig } from '../../src/config/broker-config.js';
 import { Limits } from '../../src/runtime/limits.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
@@ -13,7 +13,46 @@ test('the shipped configs are valid', () => {
   assert.equal(standard.nodes, 3);
   assert.equal(standard.port, 9092);
   assert.equal(standard.broker['log.flush.policy'], 'always');
-  assert.equal(loadConfigFile(repoConfig('single-node.json')).nodes, 1);
+  assert.deepEqual([standard.broker['default.replication.factor'], standard.broker['min.insync.replicas']], [3, 2], 'every partition on all 3 nodes; acks=all survives one node down');
+  const single = loadConfigFile(repoConfig('single-node.json'));
+  assert.equal(single.nodes, 1);
+  assert.deepEqual([single.broker['default.replication.factor'], single.broker['min.insync.replicas']], [1, 1]);
+});
+
+test('replication factors are checked against the node count', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    [{ nodes: 1, broker: { 'default.replication.factor': 3 } }, /"default.replication.factor" \(3\) is more than "nodes" \(1\): each replica needs its own node/],
+    [{ nodes: 3, broker: { 'default.replication.factor': 0 } }, /"default.replication.factor" must be at least 1, got 0/],
+    [{ nodes: 2, broker: { 'offsets.topic.replication.factor': 3 } }, /"offsets.topic.replication.factor" \(3\) is more than "nodes" \(2\)/],
+    [{ nodes: 3, broker: { 'offsets.topic.replication.factor': 0 } }, /"offsets.topic.replication.factor" must be -1 or at least 1, got 0/],
+    [{ nodes: 3, broker: { 'transaction.state.log.replication.factor': 4 } }, /"transaction.state.log.replication.factor" \(4\) is more than "nodes" \(3\)/],
+    [{ nodes: 3, broker: { 'transaction.state.log.min.isr': 0 } }, /"transaction.state.log.min.isr" must be -1 or at least 1, got 0/],
+    [{ nodes: 3, broker: { 'transaction.state.log.replication.factor': 2, 'transaction.state.log.min.isr': 3 } }, /"transaction.state.log.min.isr" \(3\) is more than "transaction.state.log.replication.factor" \(2\)/],
+  ];
+  for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(raw));
+  assert.equal(validateConfig({ nodes: 5, broker: { 'default.replication.factor': 5 } }).broker['default.replication.factor'], 5, 'no fixed maximum any more');
+});
+
+test('internal topics default to min(3, nodes) replicas, and the transaction log to min(2, its replicas) in sync', () => {
+  for (const [nodes, replicas, minIsr] of [[1, 1, 1], [2, 2, 2], [3, 3, 2], [5, 3, 2]] as const) {
+    const config = validateConfig({ nodes });
+    assert.equal(internalTopicReplicationFactor(config.broker['offsets.topic.replication.factor'], nodes), replicas, `offsets, ${nodes} nodes`);
+    assert.equal(internalTopicReplicationFactor(config.broker['transaction.state.log.replication.factor'], nodes), replicas, `transactions, ${nodes} nodes`);
+    assert.equal(transactionStateLogMinIsr(config), minIsr, `min isr, ${nodes} nodes`);
+  }
+  const explicit = validateConfig({ nodes: 5, broker: { 'offsets.topic.replication.factor': 5, 'transaction.state.log.replication.factor': 4, 'transaction.state.log.min.isr': 3 } });
+  assert.equal(internalTopicReplicationFactor(explicit.broker['offsets.topic.replication.factor'], 5), 5);
+  assert.equal(transactionStateLogMinIsr(explicit), 3);
+});
+
+test('the replication settings have their one-host defaults', () => {
+  const settings = defaultBrokerSettings();
+  assert.equal(settings['replica.lag.time.max.ms'], 10_000);
+  assert.equal(settings['unclean.leader.election.enable'], false);
+  assert.equal(settings['auto.leader.rebalance.enable'], true);
+  assert.equal(settings['leader.imbalance.check.interval.seconds'], 30);
+  assert.equal(validateConfig({ broker: { 'unclean.leader.election.enable': true } }).broker['unclean.leader.election.enable'], true);
+  assert.throws(() => validateConfig({ broker: { 'leader.imbalance.check.interval.seconds': 0 } }), /"leader.imbalance.check.interval.seconds" must be at least 1, got 0/);
 });
 
 test('errors name the bad key and value', () => {

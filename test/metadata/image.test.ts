@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { MetadataLog } from '../../src/metadata/metadata-log.js';
-import type { PartitionRecord } from '../../src/metadata/records.js';
+import type { MetadataRecord, PartitionRecord } from '../../src/metadata/records.js';
 import { ManualClock } from '../../src/runtime/clock.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
@@ -10,8 +10,8 @@ test('the image applies topic, partition, config and removal records', () => {
   const image = new MetadataImage();
   image.apply({ type: 'cluster', clusterId: 'c1' });
   image.apply({ type: 'topic', name: 't', topicId: 'id', configs: { 'retention.ms': '5' } });
-  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0 });
-  image.apply({ type: 'partition', topic: 't', partition: 1, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 });
+  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+  image.apply({ type: 'partition', topic: 't', partition: 1, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0, partitionEpoch: 0 });
   image.apply({ type: 'topicConfig', name: 't', configs: {} });
   assert.equal(image.clusterId, 'c1');
   assert.equal(image.topic('t')!.partitions.length, 2);
@@ -26,15 +26,56 @@ test('the image applies topic, partition, config and removal records', () => {
 
 test('records that break invariants are programmer errors', () => {
   const image = new MetadataImage();
-  assert.throws(() => image.apply({ type: 'partition', topic: 'nope', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 }), /unknown topic/);
+  assert.throws(() => image.apply({ type: 'partition', topic: 'nope', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0, partitionEpoch: 0 }), /unknown topic/);
   image.apply({ type: 'topic', name: 't', topicId: 'id', configs: {} });
   assert.throws(() => image.apply({ type: 'topic', name: 't', topicId: 'id2', configs: {} }), /already exists/);
-  assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 2, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 }), /skips/);
-  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 3 });
-  const backwards: PartitionRecord = { type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 2 };
+  assert.throws(() => image.apply({ type: 'partition', topic: 't', partition: 2, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0, partitionEpoch: 0 }), /skips/);
+  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 3, partitionEpoch: 5 });
+  const backwards: PartitionRecord = { type: 'partition', topic: 't', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 2, partitionEpoch: 6 };
   assert.throws(() => image.apply(backwards), { name: 'InvariantError', message: 'metadata: leader epoch of t-0 moves back from 3 to 2' });
   assert.equal(image.partition('t', 0)!.leaderEpoch, 3, 'the image is unchanged');
-  image.apply({ ...backwards, leaderEpoch: 3 }); // the same epoch again is allowed
+  image.apply({ ...backwards, leaderEpoch: 3 }); // the same leader epoch with a newer partition epoch: an ISR change
+  assert.equal(image.partition('t', 0)!.partitionEpoch, 6);
+});
+
+test('every change of a partition moves its partition epoch forward; a new leader needs a new leader epoch', () => {
+  const image = new MetadataImage();
+  image.apply({ type: 'topic', name: 't', topicId: 'id', configs: {} });
+  const created: PartitionRecord = { type: 'partition', topic: 't', partition: 0, replicas: [0, 1, 2], isr: [0, 1, 2], leader: 0, leaderEpoch: 0, partitionEpoch: 0 };
+  image.apply(created);
+  assert.throws(() => image.apply({ ...created, isr: [0, 1] }), { name: 'InvariantError', message: 'metadata: partition epoch of t-0 does not move forward: 0 to 0' });
+  assert.throws(() => image.apply({ ...created, leader: 1, partitionEpoch: 1 }), { name: 'InvariantError', message: 'metadata: leader of t-0 changes from 0 to 1 in the same leader epoch 0' });
+  image.apply({ ...created, isr: [0, 1], partitionEpoch: 1 });
+  image.apply({ ...created, isr: [1], leader: 1, leaderEpoch: 1, partitionEpoch: 2 });
+  assert.deepEqual(image.partition('t', 0), { partition: 0, replicas: [0, 1, 2], isr: [1], leader: 1, leaderEpoch: 1, partitionEpoch: 2 });
+  assert.deepEqual(image.toRecords().at(-1), { ...created, isr: [1], leader: 1, leaderEpoch: 1, partitionEpoch: 2 }, 'snapshots keep the partition epoch');
+});
+
+test('partition records of earlier versions (no partitionEpoch) load as partition epoch 0', async () => {
+  const directory = temporaryDirectory();
+  const clock = new ManualClock();
+  const log = MetadataLog.open(directory, clock, new MetadataImage());
+  // As an earlier version wrote them, in the log and in snapshots (the image's records as JSON).
+  const old = { type: 'partition', topic: 'old', partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 4 } as PartitionRecord;
+  await log.append([{ type: 'topic', name: 'old', topicId: 'x', configs: {} }, old]);
+  await log.close();
+  const replayed = new MetadataImage();
+  const reopened = MetadataLog.open(directory, clock, replayed);
+  assert.deepEqual(replayed.partition('old', 0), { partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 4, partitionEpoch: 0 });
+  const fromSnapshot = new MetadataImage();
+  for (const record of JSON.parse(JSON.stringify([{ type: 'topic', name: 'old', topicId: 'x', configs: {} }, old])) as MetadataRecord[]) fromSnapshot.apply(record);
+  assert.equal(fromSnapshot.partition('old', 0)!.partitionEpoch, 0);
+  fromSnapshot.apply({ ...old, isr: [1, 0], partitionEpoch: 1 });
+  assert.equal(fromSnapshot.partition('old', 0)!.partitionEpoch, 1, 'the next change moves on from 0');
+  await reopened.close();
+});
+
+test('leader counts leave out offline partitions (leader -1)', () => {
+  const image = new MetadataImage();
+  image.apply({ type: 'topic', name: 't', topicId: 'id', configs: {} });
+  image.apply({ type: 'partition', topic: 't', partition: 0, replicas: [0, 1], isr: [1], leader: -1, leaderEpoch: 1, partitionEpoch: 1 });
+  image.apply({ type: 'partition', topic: 't', partition: 1, replicas: [1, 0], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 });
+  assert.deepEqual(image.leaderCounts(2), [0, 1]);
 });
 
 test('the metadata log replays into the same image after reopening', async () => {
@@ -45,7 +86,7 @@ test('the metadata log replays into the same image after reopening', async () =>
   await log.append([{ type: 'cluster', clusterId: 'abc' }]);
   await log.append([
     { type: 'topic', name: 'orders', topicId: 'x', configs: { 'cleanup.policy': 'compact' } },
-    { type: 'partition', topic: 'orders', partition: 0, replicas: [2], isr: [2], leader: 2, leaderEpoch: 0 },
+    { type: 'partition', topic: 'orders', partition: 0, replicas: [2], isr: [2], leader: 2, leaderEpoch: 0, partitionEpoch: 0 },
   ]);
   await log.close();
   const replayed = new MetadataImage();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { defaultConfig, validateConfig } from '../../src/config/broker-config.js';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { MetadataLog } from '../../src/metadata/metadata-log.js';
+import type { MetadataRecord } from '../../src/metadata/records.js';
 import { ApiKey } from '../../src/protocol/schema/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ManualClock } from '../../src/runtime/clock.js';
@@ -84,7 +85,8 @@ test('a data dir of the single-voter version opens: its metadata becomes the quo
     await old.append([
       { type: 'cluster', clusterId: 'old-cluster-id-000000' },
       { type: 'topic', name: 'from-before', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', configs: { 'retention.ms': '1234' } },
-      { type: 'partition', topic: 'from-before', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 },
+      // Written before partition records had a partitionEpoch.
+      { type: 'partition', topic: 'from-before', partition: 0, replicas: [0], isr: [0], leader: 0, leaderEpoch: 0 } as MetadataRecord,
     ]);
     await old.close();
     let broker = await Broker.start(config(dataDir, 1));

@@ -85,17 +85,17 @@ export class SimProposer {
     if (choice === 9) return [{ type: 'nodeFence', nodeId: this.random.int(0, 4), fenced: this.random.next() < 0.5 }];
     if (choice === 6) {
       const partition = topic.partitions.length;
-      return [{ type: 'partition', topic: topic.name, partition, replicas: [leaderId], isr: [leaderId], leader: leaderId, leaderEpoch: 0 }];
+      return [{ type: 'partition', topic: topic.name, partition, replicas: [leaderId], isr: [leaderId], leader: leaderId, leaderEpoch: 0, partitionEpoch: 0 }];
     }
     const partition = topic.partitions[this.random.int(0, topic.partitions.length - 1)]!;
-    return [{ type: 'partition', topic: topic.name, partition: partition.partition, replicas: [...partition.replicas], isr: [...partition.isr], leader: leaderId, leaderEpoch: partition.leaderEpoch + 1 }];
+    return [{ type: 'partition', topic: topic.name, partition: partition.partition, replicas: [...partition.replicas], isr: [...partition.isr], leader: leaderId, leaderEpoch: partition.leaderEpoch + 1, partitionEpoch: partition.partitionEpoch + 1 }];
   }
 
   private createTopic(leaderId: number): MetadataRecord[] {
     const name = `t${this.topicCounter++}`;
     const records: MetadataRecord[] = [{ type: 'topic', name, topicId: `id-${name}`, configs: {} }];
     const count = this.random.int(1, 3);
-    for (let partition = 0; partition < count; partition++) records.push({ type: 'partition', topic: name, partition, replicas: [leaderId], isr: [leaderId], leader: leaderId, leaderEpoch: 0 });
+    for (let partition = 0; partition < count; partition++) records.push({ type: 'partition', topic: name, partition, replicas: [leaderId], isr: [leaderId], leader: leaderId, leaderEpoch: 0, partitionEpoch: 0 });
     return records;
   }
 }
