@@ -41,6 +41,63 @@ export class MetadataImage {
     return this.topicsByName.get(topic)?.partitions[partition];
   }
 
+  /**
+   * Applies one log entry's records, all or nothing. An entry decided against an older image
+   * may no longer fit when it commits (an operation that timed out committed after all, and
+   * a retry was decided before it was applied): then no record of it is applied, on every node
+   * alike since they all apply the same log, and the reason is returned.
+   */
+  applyEntry(records: readonly MetadataRecord[]): string | null {
+    const problem = this.entryProblem(records);
+    if (problem === null) for (const record of records) this.apply(record);
+    return problem;
+  }
+
+  /** Why `records` cannot be applied to this image in order, or null (a dry run of apply). */
+  entryProblem(records: readonly MetadataRecord[]): string | null {
+    const created = new Set<string>();
+    const removed = new Set<string>();
+    const partitionCounts = new Map<string, number>();
+    const changed = new Map<string, { partitionEpoch: number; leaderEpoch: number; leader: number }>();
+    const exists = (name: string) => created.has(name) || (this.topicsByName.has(name) && !removed.has(name));
+    for (const record of records) {
+      switch (record.type) {
+        case 'topic':
+          if (exists(record.name)) return `topic ${record.name} already exists`;
+          created.add(record.name);
+          partitionCounts.set(record.name, 0);
+          break;
+        case 'removeTopic':
+          if (!exists(record.name)) return `topic ${record.name} does not exist`;
+          removed.add(record.name);
+          created.delete(record.name);
+          break;
+        case 'topicConfig':
+          if (!exists(record.name)) return `topic ${record.name} does not exist`;
+          break;
+        case 'partition': {
+          if (!exists(record.topic)) return `topic ${record.topic} does not exist`;
+          const key = `${record.topic}\u0000${record.partition}`;
+          const previous = changed.get(key) ?? (created.has(record.topic) ? undefined : this.partition(record.topic, record.partition));
+          const next = { partitionEpoch: record.partitionEpoch ?? 0, leaderEpoch: record.leaderEpoch, leader: record.leader };
+          if (previous === undefined) {
+            const count = partitionCounts.get(record.topic) ?? this.topicsByName.get(record.topic)!.partitions.length;
+            if (record.partition !== count) return `partition ${record.topic}-${record.partition} skips ${count}`;
+            partitionCounts.set(record.topic, count + 1);
+          } else {
+            const problem = partitionChangeProblem(`${record.topic}-${record.partition}`, next, previous);
+            if (problem !== null) return problem;
+          }
+          changed.set(key, next);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return null;
+  }
+
   apply(record: MetadataRecord): void {
     switch (record.type) {
       case 'cluster':
@@ -149,9 +206,15 @@ export class MetadataImage {
 
 /** A record that changes an existing partition moves its epochs forward (KRaft's rules). */
 function checkPartitionChange(record: PartitionRecord, partitionEpoch: number, previous: PartitionImage): void {
-  const name = `${record.topic}-${record.partition}`;
-  assert(partitionEpoch > previous.partitionEpoch, () => `metadata: partition epoch of ${name} does not move forward: ${previous.partitionEpoch} to ${partitionEpoch}`);
-  assert(record.leaderEpoch >= previous.leaderEpoch, () => `metadata: leader epoch of ${name} moves back from ${previous.leaderEpoch} to ${record.leaderEpoch}`);
-  assert(record.leader === previous.leader || record.leaderEpoch > previous.leaderEpoch, () =>
-    `metadata: leader of ${name} changes from ${previous.leader} to ${record.leader} in the same leader epoch ${record.leaderEpoch}`);
+  const problem = partitionChangeProblem(`${record.topic}-${record.partition}`, { partitionEpoch, leaderEpoch: record.leaderEpoch, leader: record.leader }, previous);
+  assert(problem === null, () => `metadata: ${problem}`);
+}
+
+type PartitionEpochs = { readonly partitionEpoch: number; readonly leaderEpoch: number; readonly leader: number };
+
+function partitionChangeProblem(name: string, next: PartitionEpochs, previous: PartitionEpochs): string | null {
+  if (next.partitionEpoch <= previous.partitionEpoch) return `partition epoch of ${name} does not move forward: ${previous.partitionEpoch} to ${next.partitionEpoch}`;
+  if (next.leaderEpoch < previous.leaderEpoch) return `leader epoch of ${name} moves back from ${previous.leaderEpoch} to ${next.leaderEpoch}`;
+  if (next.leader !== previous.leader && next.leaderEpoch <= previous.leaderEpoch) return `leader of ${name} changes from ${previous.leader} to ${next.leader} in the same leader epoch ${next.leaderEpoch}`;
+  return null;
 }

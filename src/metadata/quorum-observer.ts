@@ -30,6 +30,8 @@ export class MetadataQuorumObserver {
   /** Operations whose entry was applied here: operation id -> log index. */
   private readonly appliedOperations = new Map<string, number>();
   private readonly rejectedOperations = new Set<string>();
+  /** Operations whose entry committed but no longer fit the image (see MetadataImage.applyEntry): id -> why. */
+  private readonly conflictedOperations = new Map<string, string>();
   /** Where a leader put each proposal: operation id -> log index. */
   private readonly acceptedOperations = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
@@ -55,11 +57,14 @@ export class MetadataQuorumObserver {
   entryApplied(index: number, term: number, data: Uint8Array): void {
     if (index !== this.appliedIndex + 1) return;
     const payload = decodeQuorumEntry(data);
-    for (const record of payload.records) this.image.apply(record);
+    const conflict = this.image.applyEntry(payload.records);
     this.image.markApplied(index);
     this.appliedIndex = index;
     this.appliedTerm = term;
-    if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) this.appliedOperations.set(payload.operationId, index);
+    if (payload.operationId !== null && this.expectedOperations.has(payload.operationId)) {
+      if (conflict === null) this.appliedOperations.set(payload.operationId, index);
+      else this.conflictedOperations.set(payload.operationId, conflict);
+    }
     this.changed();
   }
 
@@ -108,6 +113,13 @@ export class MetadataQuorumObserver {
     return [...this.statuses.keys()];
   }
 
+  /** Why the operation's committed entry was not applied, if it was not; forgets it. */
+  takeConflict(operationId: string): string | undefined {
+    const reason = this.conflictedOperations.get(operationId);
+    this.conflictedOperations.delete(operationId);
+    return reason;
+  }
+
   takeRejected(operationId: string): boolean {
     return this.rejectedOperations.delete(operationId);
   }
@@ -132,6 +144,7 @@ export class MetadataQuorumObserver {
     this.acceptedOperations.delete(operationId);
     this.rejectedOperations.delete(operationId);
     this.appliedOperations.delete(operationId);
+    this.conflictedOperations.delete(operationId);
   }
 
   /** The leader of the highest term any live node reports, or -1. */

@@ -28,7 +28,7 @@ export interface QuorumWriterOptions {
   propose: (nodeId: number, operationId: string, data: Uint8Array) => void;
 }
 
-type Outcome = { applied: number } | 'retry' | 'timeout';
+type Outcome = { applied: number } | { conflict: string } | 'retry' | 'timeout';
 
 export class QuorumMetadataWriter implements MetadataWriter {
   private nextOperation = 1;
@@ -52,7 +52,13 @@ export class QuorumMetadataWriter implements MetadataWriter {
       accepted ||= this.observer.acceptedIndex(operationId) !== undefined;
       this.observer.forgetOperation(operationId);
       if (outcome === 'timeout') throw this.timeoutError(leaderId, accepted);
-      if (outcome !== 'retry') appliedIndex = outcome.applied;
+      if (outcome === 'retry') continue;
+      if ('conflict' in outcome) {
+        // Decided against an image an earlier change (one whose answer had timed out) then
+        // overtook: nothing was applied; the client's retry is decided afresh.
+        throw new MetadataCommitError(ErrorCode.REQUEST_TIMED_OUT, `a concurrent metadata change committed first (${outcome.conflict}); retry`);
+      }
+      appliedIndex = outcome.applied;
     }
     // Answered once the nodes concerned have acted on it too (the topic is usable when
     // CreateTopics returns); the change is committed either way, so a node slow to take it
@@ -88,6 +94,8 @@ export class QuorumMetadataWriter implements MetadataWriter {
     const outcome = this.waitUntil(() => {
       const applied = this.observer.takeApplied(operationId);
       if (applied !== undefined) return { applied };
+      const conflict = this.observer.takeConflict(operationId);
+      if (conflict !== undefined) return { conflict };
       if (this.observer.takeRejected(operationId)) return 'retry';
       const index = this.observer.acceptedIndex(operationId);
       if (index !== undefined && this.observer.appliedIndex >= index) return this.observer.appliedBySnapshot(index) ? 'timeout' : 'retry';

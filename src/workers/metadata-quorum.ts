@@ -38,10 +38,11 @@ class NodeMetadataMachine implements RaftStateMachine {
 
   apply(entry: RaftEntry): void {
     const { records } = decodeQuorumEntry(entry.data);
-    for (const record of records) this.image.apply(record);
+    // An entry that no longer fits the image is skipped here as on every node (see applyEntry).
+    const applied = this.image.applyEntry(records) === null ? records : [];
     this.image.markApplied(entry.index);
     this.appliedIndex = entry.index;
-    this.listener?.entryApplied(entry.index, records, this.image);
+    this.listener?.entryApplied(entry.index, applied, this.image);
     this.post({ type: 'metadataApplied', nodeId: this.nodeId, index: entry.index, term: entry.term, data: entry.data });
   }
 

@@ -97,3 +97,26 @@ test('the metadata log replays into the same image after reopening', async () =>
   assert.equal(reopened.endOffset, 3);
   await reopened.close();
 });
+
+test('a log entry applies all or nothing: one decided against an older image is skipped whole, with the reason', () => {
+  const image = new MetadataImage();
+  const partition = (name: string, index: number, leader: number, leaderEpoch: number, partitionEpoch: number): MetadataRecord => ({ type: 'partition', topic: name, partition: index, replicas: [0, 1], isr: [0, 1], leader, leaderEpoch, partitionEpoch });
+  assert.equal(image.applyEntry([{ type: 'topic', name: 'a', topicId: 'id-a', configs: {} }, partition('a', 0, 0, 0, 0)]), null);
+  // A retried CreateTopics whose first attempt committed after all: skipped, the topic keeps one partition.
+  assert.match(image.applyEntry([{ type: 'topic', name: 'a', topicId: 'id-a2', configs: {} }, partition('a', 0, 1, 0, 0), partition('a', 1, 1, 0, 0)])!, /topic a already exists/);
+  assert.equal(image.topic('a')!.topicId, 'id-a');
+  assert.equal(image.topic('a')!.partitions.length, 1);
+  // Two fencing decisions from the same image: the second no longer moves the partition epoch forward.
+  assert.equal(image.applyEntry([partition('a', 0, 1, 1, 1)]), null);
+  assert.match(image.applyEntry([partition('a', 0, 1, 1, 1), { type: 'nodeFence', nodeId: 0, fenced: true }])!, /partition epoch of a-0 does not move forward/);
+  assert.equal(image.fencedNodes.has(0), false, 'no record of a skipped entry is applied');
+  // Changes within one entry build on each other; a new partition may not skip one; unknown topics are refused.
+  assert.equal(image.applyEntry([partition('a', 0, 1, 1, 2), partition('a', 0, 0, 2, 3), partition('a', 1, 0, 0, 0)]), null);
+  assert.deepEqual([image.partition('a', 0)!.leader, image.partition('a', 0)!.partitionEpoch, image.topic('a')!.partitions.length], [0, 3, 2]);
+  assert.match(image.applyEntry([partition('a', 3, 0, 0, 0)])!, /skips 2/);
+  assert.match(image.applyEntry([{ type: 'topicConfig', name: 'nope', configs: {} }])!, /does not exist/);
+  assert.match(image.applyEntry([partition('a', 1, 1, 0, 1)])!, /leader of a-1 changes from 0 to 1 in the same leader epoch 0/);
+  // Deleted and created again in one entry is fine.
+  assert.equal(image.applyEntry([{ type: 'removeTopic', name: 'a' }, { type: 'topic', name: 'a', topicId: 'id-a3', configs: {} }, partition('a', 0, 1, 0, 0)]), null);
+  assert.equal(image.topic('a')!.topicId, 'id-a3');
+});

@@ -132,7 +132,7 @@ test('a new partition is answered once its live leader node has acted on the ent
   leaderStatus(observer, 0, 1);
   observer.status({ type: 'quorumStatus', nodeId: 1, term: 1, role: 'follower', leaderId: 0, commitIndex: 0, appliedIndex: 0, abstaining: false });
   observer.status({ type: 'quorumStatus', nodeId: 2, term: 1, role: 'follower', leaderId: 0, commitIndex: 0, appliedIndex: 0, abstaining: false });
-  const partition = (name: string, leader: number): MetadataRecord => ({ type: 'partition', topic: name, partition: 0, replicas: [leader], isr: [leader], leader, leaderEpoch: 0 });
+  const partition = (name: string, leader: number): MetadataRecord => ({ type: 'partition', topic: name, partition: 0, replicas: [leader], isr: [leader], leader, leaderEpoch: 0, partitionEpoch: 0 });
   let answered = false;
   const done = writer.commit({ records: [topic('p'), partition('p', 1)], removedTopics: [] }).then(() => (answered = true));
   const proposal = await nextProposal(1);
@@ -151,4 +151,21 @@ test('a new partition is answered once its live leader node has acted on the ent
   observer.proposalAccepted(next.operationId, 2);
   observer.entryApplied(2, 1, next.data);
   await second;
+});
+
+test('an operation whose entry no longer fits when it commits fails with a retriable error, and nothing of it is applied', async () => {
+  const { observer, writer, nextProposal, image } = setup();
+  leaderStatus(observer, 0, 1);
+  const first = writer.commit({ records: [topic('dup')], removedTopics: [] });
+  const second = writer.commit({ records: [topic('dup'), { type: 'topicConfig', name: 'dup', configs: { 'retention.ms': '1' } }], removedTopics: [] });
+  const one = await nextProposal(1);
+  const two = await nextProposal(2);
+  observer.proposalAccepted(one.operationId, 1);
+  observer.proposalAccepted(two.operationId, 2);
+  observer.entryApplied(1, 1, one.data);
+  observer.entryApplied(2, 1, two.data);
+  await first;
+  await assert.rejects(second, (error: unknown) => error instanceof MetadataCommitError && error.errorCode === ErrorCode.REQUEST_TIMED_OUT && /topic dup already exists/.test(error.message));
+  assert.deepEqual(image.topic('dup')!.configs, {});
+  assert.equal(observer.appliedIndex, 2);
 });

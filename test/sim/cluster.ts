@@ -333,7 +333,7 @@ export class SimCluster {
     const texts = new Map<number, string>();
     const wanted = new Set(this.voters.map((voter) => voter.machine!.appliedIndex));
     for (const [position, entry] of this.checker.committedEntries.entries()) {
-      for (const record of decodeRecords(entry.data)) reference.apply(record);
+      reference.applyEntry(decodeRecords(entry.data));
       if (wanted.has(position + 1)) texts.set(position + 1, imageText(reference));
     }
     for (const voter of this.voters) {

@@ -42,7 +42,7 @@ export class MetadataMachine implements RaftStateMachine {
 
   apply(entry: RaftEntry): void {
     if (entry.index !== this.appliedIndex + 1) throw new Error(`metadata machine: applied ${entry.index} after ${this.appliedIndex}`);
-    for (const record of decodeRecords(entry.data)) this.image.apply(record);
+    this.image.applyEntry(decodeRecords(entry.data));
     this.digest = chainDigest(this.digest, entry);
     this.appliedIndex = entry.index;
   }

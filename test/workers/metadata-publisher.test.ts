@@ -77,7 +77,7 @@ function setup(nodeId = 1) {
 }
 
 const topic = (name: string, configs: Record<string, string> = {}): MetadataRecord => ({ type: 'topic', name, topicId: `id-${name}`, configs });
-const partition = (name: string, index: number, leader: number, leaderEpoch = 0): MetadataRecord => ({ type: 'partition', topic: name, partition: index, replicas: [leader], isr: [leader], leader, leaderEpoch });
+const partition = (name: string, index: number, leader: number, leaderEpoch = 0): MetadataRecord => ({ type: 'partition', topic: name, partition: index, replicas: [leader], isr: [leader], leader, leaderEpoch, partitionEpoch: leaderEpoch });
 
 test('the node leads exactly the partitions whose records name it, with the topic config of that moment', async () => {
   const { host, publisher, published, apply } = setup(1);
