@@ -109,7 +109,9 @@ test('ISR expansion: a follower at the high watermark and past the epoch start i
 });
 
 test('ISR expansion waits until the follower reached the start of the leader\'s epoch', () => {
-  const state = leaderOf([0], 10, 6); // high watermark 6, this epoch starts at 10
+  const state = stateOn(0);
+  state.applyPartitionRecord(record(0, 1, 1, [0]), 0, position(10, 6, 6)); // offsets 6-9 not yet fsynced here
+  assert.deepEqual([state.highWatermark, state.leaderEpochStartOffset], [6, 10]);
   state.onFollowerFetch(1, 8, 1, 10);
   assert.equal(state.takeReady().alterPartition, null);
   state.onFollowerFetch(1, 10, 2, 10);
