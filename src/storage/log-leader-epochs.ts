@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path';
 import { assert } from '../runtime/assert.js';
+import { KafkaError } from '../protocol/errors.js';
 import { batchSizeBytes, readBaseOffset, readLastOffsetDelta, readPartitionLeaderEpoch } from '../protocol/records/batch.js';
 import { RECORDS_OFFSET } from '../protocol/records/layout.js';
 import { LeaderEpochCache, type LeaderEpochLookup } from '../replication/leader-epoch-cache.js';
@@ -108,8 +109,17 @@ export class LogLeaderEpochs {
     if (this.cache.truncateFromEnd(endOffset)) this.write();
   }
 
+  /**
+   * A failed write is not thrown: the log start already moved (retention, DeleteRecords), the
+   * dir is offline, and a file left with older entries is cut to the log start on load.
+   */
   truncateFromStart(startOffset: number): void {
-    if (this.cache.truncateFromStart(startOffset)) this.write();
+    if (!this.cache.truncateFromStart(startOffset)) return;
+    try {
+      this.write();
+    } catch (error) {
+      if (!(error instanceof KafkaError)) throw error;
+    }
   }
 
   /** Writes the file if appends changed the cache since the last write (before a flush completes). */

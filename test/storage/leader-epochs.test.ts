@@ -12,6 +12,7 @@ import { readHighWatermarks, writeHighWatermarks, HIGH_WATERMARK_CHECKPOINT } fr
 import type { PartitionLog } from '../../src/storage/partition-log.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 import { clientBatch, openLog, readAllOffsets, testConfig } from './log-fixtures.js';
+import { FaultyFileOps } from './faulty-file-ops.js';
 
 function epochsOf(log: PartitionLog): Array<[number, number]> {
   return log.leaderEpochs.entries.map((entry) => [entry.epoch, entry.startOffset]);
@@ -252,4 +253,34 @@ test('journal replay learns the epochs of the batches it restores', async () => 
   assert.deepEqual(epochsOf(target), [[3, 0], [5, 2]]);
   await source.close();
   await target.close();
+});
+
+test('a failing leader-epoch checkpoint write takes the log dir offline: at a flush, at a truncation; retention goes on', async () => {
+  const checkpointTemp = (path: string): boolean => path.endsWith(`${LEADER_EPOCH_CHECKPOINT}.tmp`);
+  const clock = new ManualClock();
+  const atFlush = new FaultyFileOps();
+  const flushed = openLog(temporaryDirectory(), clock, testConfig(), { files: atFlush });
+  flushed.appendAsLeader(clientBatch(2), 1);
+  atFlush.fail('open', checkpointTemp);
+  await assert.rejects(flushed.flush(), kafkaCode(ErrorCode.KAFKA_STORAGE_ERROR));
+  assert.equal(flushed.durableEndOffset, 0, 'nothing is acknowledged without the epoch file');
+  assert.equal(flushed.isOffline, true);
+
+  const atTruncation = new FaultyFileOps();
+  const truncated = openLog(temporaryDirectory(), clock, testConfig(), { files: atTruncation });
+  truncated.appendAsLeader(clientBatch(2), 1);
+  truncated.appendAsLeader(clientBatch(2), 2);
+  await truncated.flush();
+  atTruncation.fail('open', checkpointTemp);
+  await assert.rejects(truncated.truncateTo(2), kafkaCode(ErrorCode.KAFKA_STORAGE_ERROR));
+  assert.equal(truncated.isOffline, true);
+
+  const atRetention = new FaultyFileOps();
+  const retained = openLog(temporaryDirectory(), clock, testConfig({ segmentBytes: 1024, retentionBytes: 600 }), { files: atRetention });
+  for (let epoch = 0; epoch < 12; epoch++) retained.appendAsLeader(clientBatch(4), epoch);
+  await retained.flush();
+  atRetention.fail('open', checkpointTemp);
+  assert.ok((await retained.applyRetention()) > 0);
+  assert.equal(retained.leaderEpochs.entries[0]!.startOffset, retained.logStartOffset, 'the cache follows the new log start');
+  assert.equal(retained.isOffline, true);
 });
