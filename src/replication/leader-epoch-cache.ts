@@ -10,7 +10,7 @@
  * Storage (the `leader-epoch-checkpoint` file, rebuilding from batch headers) lives in
  * src/storage/log-leader-epochs.ts; this file does no I/O.
  */
-import { assert } from '../runtime/assert.js';
+import { assert, InvariantError } from '../runtime/assert.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 
 /** Kafka's "no epoch" and "no offset" answers (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET). */
@@ -90,14 +90,16 @@ export class LeaderEpochCache implements LeaderEpochLookup {
    * batches of an older epoch (always-on assertions).
    */
   assign(epoch: number, startOffset: number): boolean {
-    assert(Number.isSafeInteger(epoch) && epoch >= 0 && Number.isSafeInteger(startOffset) && startOffset >= 0, () =>
-      `leader epoch cache: invalid entry epoch ${epoch} at offset ${startOffset}`);
+    // Every append passes here: plain ifs, no message closure per call.
     const latest = this.latestEntry;
+    if (latest !== null && epoch === latest.epoch && startOffset >= latest.startOffset) return false;
+    if (!(Number.isSafeInteger(epoch) && epoch >= 0 && Number.isSafeInteger(startOffset) && startOffset >= 0)) {
+      throw new InvariantError(`leader epoch cache: invalid entry epoch ${epoch} at offset ${startOffset}`);
+    }
     if (latest !== null) {
-      assert(startOffset >= latest.startOffset, () =>
-        `leader epoch cache: epoch ${epoch} would start at ${startOffset}, before epoch ${latest.epoch} at ${latest.startOffset}`);
-      if (epoch === latest.epoch) return false;
-      assert(epoch > latest.epoch, () => `leader epoch cache: epoch ${epoch} after the later epoch ${latest.epoch} (at offset ${startOffset})`);
+      if (!(epoch > latest.epoch && startOffset >= latest.startOffset)) {
+        throw new InvariantError(`leader epoch cache: epoch ${epoch} at offset ${startOffset} does not follow epoch ${latest.epoch} at ${latest.startOffset}`);
+      }
       if (startOffset === latest.startOffset) this.epochs.pop();
     }
     this.epochs.push({ epoch, startOffset });

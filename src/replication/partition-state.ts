@@ -27,7 +27,7 @@
  *
  * Time: calls that carry `nowMs` move this state's clock; `onLocalLogChanged` uses the last one.
  */
-import { assert } from '../runtime/assert.js';
+import { assert, InvariantError } from '../runtime/assert.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { FollowerReplica } from './follower-replica.js';
 import { PendingAcks, type CompletedAck } from './pending-acks.js';
@@ -295,8 +295,9 @@ export class PartitionState {
 
   /** The local log grew (appends) or became more durable (fsyncs), or both. */
   onLocalLogChanged(logEndOffset: number, durableEndOffset: number): void {
-    assert(durableEndOffset <= logEndOffset && logEndOffset >= this.hw, () =>
-      `${this.name}: local log end ${logEndOffset} (durable ${durableEndOffset}) with high watermark ${this.hw}`);
+    if (!(durableEndOffset <= logEndOffset && logEndOffset >= this.hw)) {
+      throw new InvariantError(`${this.name}: local log end ${logEndOffset} (durable ${durableEndOffset}) with high watermark ${this.hw}`);
+    }
     this.localLogEndOffset = logEndOffset;
     this.localDurableEndOffset = durableEndOffset;
     if (this.currentRole !== ReplicaRole.LEADER) return;
@@ -408,7 +409,7 @@ export class PartitionState {
   /** A fetch answer carried the leader's high watermark: follower HW = min(it, local log end), forward only. */
   onLeaderHighWatermark(leaderHighWatermark: number, localLogEndOffset: number): void {
     if (this.currentRole !== ReplicaRole.FOLLOWER) return;
-    assert(localLogEndOffset >= this.hw, () => `${this.name}: local log end ${localLogEndOffset} is below the high watermark ${this.hw}`);
+    if (localLogEndOffset < this.hw) throw new InvariantError(`${this.name}: local log end ${localLogEndOffset} is below the high watermark ${this.hw}`);
     this.localLogEndOffset = localLogEndOffset;
     this.advanceHighWatermark(Math.min(leaderHighWatermark, localLogEndOffset));
   }
@@ -449,10 +450,12 @@ export class PartitionState {
     if (nowMs > this.nowMs) this.nowMs = nowMs;
   }
 
+  /** After every change; on the fetch and flush paths, so plain ifs (no message closure per call). */
   private checkInvariants(): void {
-    assert(this.hw >= 0 && (this.currentRole === ReplicaRole.NONE || this.hw <= this.localLogEndOffset), () =>
-      `${this.name}: high watermark ${this.hw} past the local log end ${this.localLogEndOffset}`);
-    assert(this.pendingIsr === null || this.currentRole === ReplicaRole.LEADER, () => `${this.name}: an ISR change in flight while not leading`);
-    assert(this.currentRole === ReplicaRole.LEADER || this.acks.size === 0, () => `${this.name}: ${this.acks.size} acks wait while not leading`);
+    if (this.hw < 0 || (this.currentRole !== ReplicaRole.NONE && this.hw > this.localLogEndOffset)) {
+      throw new InvariantError(`${this.name}: high watermark ${this.hw} past the local log end ${this.localLogEndOffset}`);
+    }
+    if (this.pendingIsr !== null && this.currentRole !== ReplicaRole.LEADER) throw new InvariantError(`${this.name}: an ISR change in flight while not leading`);
+    if (this.acks.size > 0 && this.currentRole !== ReplicaRole.LEADER) throw new InvariantError(`${this.name}: ${this.acks.size} acks wait while not leading`);
   }
 }

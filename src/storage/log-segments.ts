@@ -1,9 +1,22 @@
 /**
  * Operations on a partition log's ordered segment list (the last one active) that need nothing
- * else of the log: reading batches across segments and truncating the list's tail. PartitionLog
+ * else of the log: the segments' options, reading batches across segments, truncating the
+ * list's tail. PartitionLog
  * keeps the offsets, durability and checkpoints around them.
  */
+import type { StorageFileOps } from './file-ops.js';
+import type { LogConfig } from './log-config.js';
 import { LogSegment, type SegmentOptions } from './segment.js';
+
+/** The index layout and write calls of a log's segments under `config`. */
+export function segmentOptionsFor(config: LogConfig, files: StorageFileOps): SegmentOptions {
+  return {
+    indexIntervalBytes: config.indexIntervalBytes,
+    maxIndexEntries: Math.max(1, Math.floor(config.segmentIndexBytes / 8)),
+    preallocate: config.preallocate,
+    files,
+  };
+}
 
 /** Index of the last segment whose base offset is <= offset (0 if none). */
 export function segmentIndexFor(segments: readonly LogSegment[], offset: number): number {

@@ -14,7 +14,7 @@ import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
 import { batchSizeBytes, readLastOffset } from '../protocol/records/batch.js';
 import { LogSegment, type SegmentOptions } from './segment.js';
-import { readSegments, truncateSegments } from './log-segments.js';
+import { readSegments, segmentOptionsFor, truncateSegments } from './log-segments.js';
 import { nodeFileOps, type StorageFileOps } from './file-ops.js';
 import { isStorageIoError, LogDirFailure } from './log-dir-failure.js';
 import { LogDurability } from './log-durability.js';
@@ -197,12 +197,7 @@ export class PartitionLog {
   }
 
   private get segmentOptions(): SegmentOptions {
-    return {
-      indexIntervalBytes: this.config.indexIntervalBytes,
-      maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
-      preallocate: this.config.preallocate,
-      files: this.files,
-    };
+    return segmentOptionsFor(this.config, this.files);
   }
 
   // ---- append -------------------------------------------------------------------------
