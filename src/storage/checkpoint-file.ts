@@ -6,10 +6,14 @@
  *   0              (format version)
  *   <entry count>
  *   <topic> <partition> <offset>
+ *
+ * The leader-epoch checkpoint of a partition has the same layout with `<epoch> <startOffset>`
+ * lines.
  */
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nodeFileOps, writeFully, type StorageFileOps } from './file-ops.js';
+import { epochEntriesProblem, type EpochEntry } from '../replication/leader-epoch-cache.js';
 
 const CHECKPOINT_FORMAT_VERSION = 0;
 
@@ -67,26 +71,66 @@ export class OffsetCheckpointFile {
   /** Reads the checkpoint; a missing file is an empty map. */
   read(): Map<string, number> {
     const offsets = new Map<string, number>();
-    if (!existsSync(this.path)) return offsets;
-    const lines = readFileSync(this.path, 'utf8').split('\n').filter((line) => line.length > 0);
-    if (lines[0] !== String(CHECKPOINT_FORMAT_VERSION)) {
-      throw new CheckpointFormatError(this.path, `unknown version line ${JSON.stringify(lines[0])}`);
-    }
-    const count = Number(lines[1]);
-    if (!Number.isInteger(count) || count !== lines.length - 2) {
-      throw new CheckpointFormatError(this.path, `expected ${lines[1]} entries, found ${lines.length - 2}`);
-    }
-    for (const line of lines.slice(2)) {
-      const parts = line.split(' ');
+    for (const parts of readCheckpointEntries(this.path, 3) ?? []) {
       const partition = Number(parts[1]);
       const offset = Number(parts[2]);
-      if (parts.length !== 3 || !Number.isInteger(partition) || !Number.isSafeInteger(offset)) {
-        throw new CheckpointFormatError(this.path, `bad entry ${JSON.stringify(line)}`);
+      if (!Number.isInteger(partition) || !Number.isSafeInteger(offset)) {
+        throw new CheckpointFormatError(this.path, `bad entry ${JSON.stringify(parts.join(' '))}`);
       }
       offsets.set(partitionName(parts[0]!, partition), offset);
     }
     return offsets;
   }
+}
+
+/**
+ * A partition's leader-epoch cache persisted atomically (Kafka's `leader-epoch-checkpoint`):
+ * version 0, the entry count, then `<epoch> <startOffset>` lines.
+ */
+export class LeaderEpochCheckpointFile {
+  constructor(
+    readonly path: string,
+    private readonly files: StorageFileOps = nodeFileOps,
+  ) {}
+
+  write(entries: readonly EpochEntry[]): void {
+    const lines = [String(CHECKPOINT_FORMAT_VERSION), String(entries.length)];
+    for (const entry of entries) lines.push(`${entry.epoch} ${entry.startOffset}`);
+    writeFileAtomically(this.path, `${lines.join('\n')}\n`, this.files);
+  }
+
+  /** The entries in file order; null when there is no file. Throws CheckpointFormatError. */
+  read(): EpochEntry[] | null {
+    const lines = readCheckpointEntries(this.path, 2);
+    if (lines === null) return null;
+    const entries = lines.map((parts) => ({ epoch: Number(parts[0]), startOffset: Number(parts[1]) }));
+    const problem = epochEntriesProblem(entries);
+    if (problem !== null) throw new CheckpointFormatError(this.path, problem);
+    return entries;
+  }
+}
+
+/**
+ * The entry lines of a checkpoint in Kafka's text layout, each split into `fieldsPerEntry`
+ * fields; null when the file does not exist. Throws CheckpointFormatError.
+ */
+function readCheckpointEntries(path: string, fieldsPerEntry: number): string[][] | null {
+  if (!existsSync(path)) return null;
+  const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0);
+  if (lines[0] !== String(CHECKPOINT_FORMAT_VERSION)) {
+    throw new CheckpointFormatError(path, `unknown version line ${JSON.stringify(lines[0])}`);
+  }
+  const count = Number(lines[1]);
+  if (!Number.isInteger(count) || count !== lines.length - 2) {
+    throw new CheckpointFormatError(path, `expected ${lines[1]} entries, found ${lines.length - 2}`);
+  }
+  const entries = lines.slice(2).map((line) => line.split(' '));
+  for (const parts of entries) {
+    if (parts.length !== fieldsPerEntry || parts.some((part) => part.length === 0)) {
+      throw new CheckpointFormatError(path, `bad entry ${JSON.stringify(parts.join(' '))}`);
+    }
+  }
+  return entries;
 }
 
 /** `<topic>-<partition>`: Kafka's partition directory name. */

@@ -9,26 +9,21 @@
 import { InvariantError } from '../runtime/assert.js';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import {
-  checkBatchFrame,
-  readBaseOffset,
-  readLastOffsetDelta,
-  setBaseOffset,
-  setLogAppendTime,
-  setPartitionLeaderEpoch,
-  validateBatch,
-} from '../protocol/records/batch.js';
-import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock } from '../runtime/clock.js';
 import { GroupCommit, startImmediately, type Scheduler } from './group-commit.js';
 import { FlushPolicy, hasDeleteRetention, isCompacted, type LogConfig } from './log-config.js';
+import { batchSizeBytes, readLastOffset } from '../protocol/records/batch.js';
 import { LogSegment, type SegmentOptions } from './segment.js';
+import { readSegments, segmentOptionsFor, truncateSegments } from './log-segments.js';
 import { nodeFileOps, type StorageFileOps } from './file-ops.js';
 import { isStorageIoError, LogDirFailure } from './log-dir-failure.js';
 import { LogDurability } from './log-durability.js';
 import { maxTimestamp, offsetForTimestamp, type TimestampLookup } from './log-timestamps.js';
 export type { TimestampLookup } from './log-timestamps.js';
 import { LogLoader, type RecoverySummary } from './log-loader.js';
+import { LogLeaderEpochs } from './log-leader-epochs.js';
+import { checkFollowerBatches, journalBatchesToReplay, stampLeaderBatches, validateClientBatches } from './log-append.js';
+import type { LeaderEpochLookup } from '../replication/leader-epoch-cache.js';
 import { checkCleanedSegments, commitSwap, indexOfUnchangedRun, snapshotOf, swapInMemory, type CleanedSegmentFiles, type SegmentSnapshot, type SegmentSwap } from './replace-segments.js';
 
 export type { RecoverySummary } from './log-loader.js';
@@ -75,6 +70,8 @@ export class PartitionLog {
   private startOffset: number;
   /** The recovery point and the durable end offset, and the acknowledgements waiting on them. */
   private readonly durability: LogDurability;
+  /** The leader-epoch cache and its checkpoint file. */
+  private readonly epochs: LogLeaderEpochs;
   private readonly groupCommit: GroupCommit;
   private failure: Error | null = null;
   private syncRounds = 0;
@@ -106,6 +103,16 @@ export class PartitionLog {
     this.startOffset = loaded.logStartOffset;
     this.durability = new LogDurability(loaded.recoveryPoint);
     this.recovery = loaded.recovery;
+    this.epochs = LogLeaderEpochs.load({
+      directory: options.directory,
+      segments: this.segments,
+      logStartOffset: this.startOffset,
+      logEndOffset: this.logEndOffset,
+      scanFromOffset: options.cleanShutdown === true ? this.logEndOffset : (options.recoveryPoint ?? 0),
+      files: this.files,
+      logDir: this.logDir,
+      log: this.logLine,
+    });
   }
 
   /** Opens (creating if needed) and recovers the log in `options.directory`. */
@@ -152,25 +159,13 @@ export class PartitionLog {
    */
   appendRecovered(records: Buffer): number {
     this.checkWritable();
-    let appended = 0;
-    let position = 0;
-    while (position + LOG_OVERHEAD_BYTES <= records.length) {
-      const sizeBytes = LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
-      if (position + sizeBytes > records.length) break;
-      const baseOffset = readBaseOffset(records, position);
-      const lastOffset = baseOffset + readLastOffsetDelta(records, position);
-      if (lastOffset >= this.logEndOffset) {
-        if (baseOffset !== this.logEndOffset) {
-          this.logLine(`log ${this.directory}: journal batch at ${baseOffset} does not follow the log end ${this.logEndOffset}; replay of this log stops`);
-          break;
-        }
-        checkBatchFrame(records, position, position + sizeBytes);
-        this.writeBatches(records, position, position + sizeBytes, lastOffset);
-        appended++;
-      }
-      position += sizeBytes;
+    const replay = journalBatchesToReplay(records, this.logEndOffset, this.epochs.latestEpoch);
+    if (replay.stopReason !== null) this.logLine(`log ${this.directory}: ${replay.stopReason}; replay of this log stops`);
+    for (let position = replay.start; position < replay.end; position += batchSizeBytes(records, position)) {
+      this.writeBatches(records, position, position + batchSizeBytes(records, position), readLastOffset(records, position));
     }
-    return appended;
+    this.epochs.learnFromBatches(records, replay.start, replay.end);
+    return replay.batches;
   }
 
   get sizeBytes(): number {
@@ -202,12 +197,7 @@ export class PartitionLog {
   }
 
   private get segmentOptions(): SegmentOptions {
-    return {
-      indexIntervalBytes: this.config.indexIntervalBytes,
-      maxIndexEntries: Math.max(1, Math.floor(this.config.segmentIndexBytes / 8)),
-      preallocate: this.config.preallocate,
-      files: this.files,
-    };
+    return segmentOptionsFor(this.config, this.files);
   }
 
   // ---- append -------------------------------------------------------------------------
@@ -219,12 +209,7 @@ export class PartitionLog {
    */
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendResult {
     this.checkWritable();
-    const end = records.length;
-    const requireKeys = isCompacted(this.config);
-    const maxBatchSizeBytes = this.config.maxMessageBytes;
-    let position = 0;
-    while (position < end) position += validateBatch(records, position, end, { maxBatchSizeBytes, requireKeys, allowControlBatches: false }).sizeBytes;
-    if (end === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, 'produce request holds no record batch');
+    validateClientBatches(records, this.config.maxMessageBytes, isCompacted(this.config));
     return this.assignAndAppend(records, leaderEpoch);
   }
 
@@ -234,19 +219,49 @@ export class PartitionLog {
     return this.assignAndAppend(records, leaderEpoch);
   }
 
+  /**
+   * Appends batches fetched from the leader as they are: offsets, leader epochs and bytes
+   * unchanged; the leader-epoch cache learns the epochs. Everything is checked before anything
+   * is written (see log-append.ts for the checks and why they are KafkaErrors). An empty
+   * `records` appends nothing.
+   */
+  appendAsFollower(records: Buffer): AppendResult {
+    this.checkWritable();
+    const batches = checkFollowerBatches(records, this.logEndOffset, this.epochs.latestEpoch);
+    if (batches.sizeBytes > 0) {
+      this.writeBatches(records, 0, records.length, batches.lastOffset);
+      this.epochs.learnFromBatches(records, 0, records.length);
+    }
+    return { baseOffset: batches.baseOffset, lastOffset: batches.lastOffset, logAppendTimeMs: -1, sizeBytes: batches.sizeBytes };
+  }
+
+  /**
+   * This replica leads `leaderEpoch` from the log end offset on (Kafka's makeLeader): cached
+   * before any batch of it and written at once, so followers truncate right. Repeats are ignored.
+   */
+  startLeaderEpoch(leaderEpoch: number): void {
+    this.checkWritable();
+    this.epochs.checkLeaderEpoch(leaderEpoch);
+    this.epochs.assignNow(leaderEpoch, this.logEndOffset);
+  }
+
+  /** The leader-epoch cache, read-only (OffsetsForLeaderEpoch, fetch divergence, truncation). */
+  get leaderEpochs(): LeaderEpochLookup {
+    return this.epochs.lookup;
+  }
+
+  /** The latest leader epoch in this log (a follower's Fetch `lastFetchedEpoch`), -1 if none. */
+  get lastFetchedEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
   private assignAndAppend(records: Buffer, leaderEpoch: number): AppendResult {
+    this.epochs.checkLeaderEpoch(leaderEpoch);
     const baseOffset = this.logEndOffset;
     const logAppendTimeMs = this.config.messageTimestampType === 'LogAppendTime' ? this.clock.nowMs() : -1;
-    let nextOffset = baseOffset;
-    let position = 0;
-    while (position < records.length) {
-      setBaseOffset(records, position, nextOffset);
-      setPartitionLeaderEpoch(records, position, leaderEpoch);
-      if (logAppendTimeMs >= 0) setLogAppendTime(records, position, logAppendTimeMs);
-      nextOffset += readLastOffsetDelta(records, position) + 1;
-      position += LOG_OVERHEAD_BYTES + records.readInt32BE(position + BATCH_LENGTH_OFFSET);
-    }
+    const nextOffset = stampLeaderBatches(records, baseOffset, leaderEpoch, logAppendTimeMs);
     this.writeBatches(records, 0, records.length, nextOffset - 1);
+    this.epochs.assign(leaderEpoch, baseOffset);
     if (!(nextOffset > baseOffset && this.logEndOffset === nextOffset)) throw new InvariantError(`${this.directory}: append of offsets ${baseOffset}..${nextOffset - 1} left the log end at ${this.logEndOffset}`);
     return { baseOffset, lastOffset: nextOffset - 1, logAppendTimeMs, sizeBytes: records.length };
   }
@@ -335,6 +350,7 @@ export class PartitionLog {
     const dirty = this.segments.filter((segment) => segment.hasUnflushedBytes);
     try {
       await Promise.all(dirty.map((segment) => flushSegment(segment)));
+      this.epochs.writeIfDirty();
     } catch (error) {
       throw this.failFlush(error);
     }
@@ -356,6 +372,7 @@ export class PartitionLog {
     const target = this.logEndOffset;
     try {
       for (const segment of this.segments) if (segment.hasUnflushedBytes) segment.flushDataNow();
+      this.epochs.writeIfDirty();
     } catch (error) {
       throw this.failFlush(error);
     }
@@ -407,29 +424,8 @@ export class PartitionLog {
     }
     const empty: LogReadResult = { records: Buffer.alloc(0), logStartOffset: this.startOffset, logEndOffset: this.logEndOffset };
     if (fetchOffset >= maxOffsetExclusive) return empty;
-    for (let index = this.segmentIndexFor(fetchOffset); index < this.segments.length; index++) {
-      const segment = this.segments[index]!;
-      const bytes = segment.read(Math.max(fetchOffset, segment.baseOffset), maxBytes, maxOffsetExclusive, minOneBatch);
-      if (bytes !== null && bytes.length > 0) return { ...empty, records: bytes };
-    }
-    return empty;
-  }
-
-  /** Index of the last segment whose base offset is <= offset (0 if none). */
-  private segmentIndexFor(offset: number): number {
-    let low = 0;
-    let high = this.segments.length - 1;
-    let found = 0;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if (this.segments[middle]!.baseOffset <= offset) {
-        found = middle;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return found;
+    const records = readSegments(this.segments, fetchOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+    return records === null ? empty : { ...empty, records };
   }
 
   /** ListOffsets by time: see log-timestamps.ts. */
@@ -450,34 +446,15 @@ export class PartitionLog {
    */
   async truncateTo(offset: number): Promise<void> {
     await this.groupCommit.idle();
-    if (offset >= this.logEndOffset) return;
-    while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
-      this.segments.pop()!.delete();
+    if (offset >= this.logEndOffset) {
+      // No batch goes, but an epoch that started here without one does.
+      this.epochs.truncateFromEnd(offset);
+      return;
     }
-    const active = this.activeSegment;
-    if (active.baseOffset >= offset) {
-      this.segments.pop()!.delete();
-      this.segments.push(LogSegment.create(this.directory, Math.max(offset, this.startOffset), this.segmentOptions));
-    } else {
-      const firstRemoved = active.locate(offset);
-      active.truncateTo(offset);
-      this.startSegmentAfterCompactedGap(firstRemoved === null ? offset : Math.min(offset, firstRemoved.baseOffset));
-    }
+    truncateSegments({ directory: this.directory, segments: this.segments, logStartOffset: this.startOffset, segmentOptions: this.segmentOptions }, offset);
     this.durability.truncateTo(this.logEndOffset);
     if (this.startOffset > this.logEndOffset) this.startOffset = this.logEndOffset;
-  }
-
-  /**
-   * Compaction leaves offset gaps, so after a truncation the kept batches may end below
-   * `offset` (the first offset removed, or the truncation offset if nothing was). An empty
-   * segment at `offset` puts the log end offset there, as it would be without compaction,
-   * and keeps it there across a restart.
-   */
-  private startSegmentAfterCompactedGap(offset: number): void {
-    const active = this.activeSegment;
-    if (active.nextOffset >= offset) return;
-    if (active.isEmpty) this.segments.pop()!.delete();
-    this.segments.push(LogSegment.create(this.directory, Math.max(offset, this.startOffset), this.segmentOptions));
+    this.epochs.truncateFromEnd(this.logEndOffset);
   }
 
   /**
@@ -492,6 +469,7 @@ export class PartitionLog {
     this.startOffset = offset;
     if (offset === this.logEndOffset) this.roll();
     await this.deleteSegmentsWhile((_segment, next) => next !== undefined && next.baseOffset <= this.startOffset);
+    this.epochs.truncateFromStart(this.startOffset);
     return this.startOffset;
   }
 
@@ -523,6 +501,7 @@ export class PartitionLog {
       deleted++;
     }
     if (this.segments[0]!.baseOffset > this.startOffset) this.startOffset = this.segments[0]!.baseOffset;
+    if (deleted > 0) this.epochs.truncateFromStart(this.startOffset);
     return deleted;
   }
 
