@@ -96,5 +96,6 @@ export function logConfigFor(overrides: Readonly<Record<string, string>>, broker
     flushPolicy: broker['log.flush.policy'] as FlushPolicyName,
     flushIntervalMs: broker['log.flush.interval.ms'],
     preallocate: value('preallocate') === 'true',
+    minInsyncReplicas: Number(value('min.insync.replicas')),
   };
 }

@@ -172,7 +172,7 @@ export class Controller {
 
   private replicationFactorRefusal(replicationFactor: number, errorCode: number): Refusal | null {
     if (replicationFactor <= this.maxReplicationFactor) return null;
-    return { errorCode, errorMessage: `replication factor ${replicationFactor}: this broker does not replicate yet; use at most ${this.maxReplicationFactor}` };
+    return { errorCode, errorMessage: `replication factor ${replicationFactor} is larger than ${this.maxReplicationFactor}, the most this broker places (one replica per node)` };
   }
 
   private explicitPartitions(topic: string, assignments: ReadonlyArray<{ partitionIndex: number; brokerIds: readonly number[] }>): PartitionRecord[] | Refusal {

@@ -9,6 +9,10 @@ export const Limits = {
   maxRequestSizeBytes: 100 * 1024 * 1024,
   /** Bytes of each SharedArrayBuffer ring between the front end and one node, per direction. */
   ringCapacityBytes: 32 * 1024 * 1024,
+  /** Bytes of each ring between two nodes, per direction (follower fetches and their answers). */
+  linkRingCapacityBytes: 16 * 1024 * 1024,
+  /** When a node cannot reach the controller, its AlterPartition fails after this long (as a network timeout). */
+  alterPartitionUnreachableMs: 1_000,
   /** The largest single message a ring accepts (a Fetch response slice, a Produce request). */
   maxRingMessageBytes: 8 * 1024 * 1024,
   /** Bytes of a ring message kept for the fields around one record batch of message.max.bytes. */

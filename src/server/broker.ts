@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import type { BrokerConfig } from '../config/broker-config.js';
+import { internalTopicReplicationFactor, type BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor } from '../config/topic-config.js';
 import { Controller, type TopicRequest } from '../controller/controller.js';
 import { NodeLiveness } from '../controller/node-liveness.js';
@@ -21,7 +21,9 @@ import { cryptoRandom } from '../runtime/random.js';
 import { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
-import type { SpawnedNodeWorker } from '../workers/node-spawn.js';
+import { spawnNodeWorker, type SpawnedNodeWorker } from '../workers/node-spawn.js';
+import { NodeLinkRings } from '../workers/node-links.js';
+import type { AlterPartitionRequest } from '../workers/broker-node.js';
 import { AdminServer } from './admin-server.js';
 import { Connection } from './connection.js';
 import { CONSUMER_OFFSETS_TOPIC } from './handlers/groups.js';
@@ -48,6 +50,8 @@ export class Broker implements BrokerServices {
   private fencing = false;
   /** Fault injection: which nodes reach which (node-to-node messages consult it). */
   readonly networkPartitions: NetworkPartitions;
+  /** The rings between the nodes (replication); the link matrix in them mirrors networkPartitions. */
+  private links: NodeLinkRings | null = null;
   /** Every node's listener address, by node id, killed nodes included. */
   private listenerAddresses: ListenerAddress[] = [];
   /** Nodes killed by fault injection and not yet back (worker gone, listener closed). */
@@ -95,12 +99,14 @@ export class Broker implements BrokerServices {
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
     this.quorumSettingsByNode = quorumSettingsFor(this.config, bootstrapSnapshot, this.logger);
-    this.nodes = Array.from({ length: this.config.nodes }, (_, nodeId) => this.startNode(nodeId, {}, spawned[nodeId], this.quorumSettingsByNode[nodeId]!));
+    const workers = Array.from({ length: this.config.nodes }, (_, nodeId) => spawned[nodeId] ?? spawnNodeWorker(Limits.ringCapacityBytes));
+    this.links = new NodeLinkRings(workers.map((worker) => worker.doorbell), Limits.linkRingCapacityBytes);
+    this.nodes = workers.map((worker, nodeId) => this.startNode(nodeId, {}, worker, this.quorumSettingsByNode[nodeId]!));
     const writer = new QuorumMetadataWriter(this.quorum, {
       commitTimeoutMs: Limits.metadataCommitTimeoutMs,
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
     });
-    this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom);
+    this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom, { maxReplicationFactor: this.config.nodes });
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
@@ -119,10 +125,12 @@ export class Broker implements BrokerServices {
   }
 
 
-  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>, spawned: SpawnedNodeWorker | undefined, quorum: QuorumSettings): NodeHandle {
+  private startNode(nodeId: number, topicConfigs: Record<string, LogConfig>, spawned: SpawnedNodeWorker, quorum: QuorumSettings): NodeHandle {
     const node = new NodeHandle(
       {
         nodeId,
+        links: this.links!.forNode(nodeId),
+        replicaLagTimeMaxMs: this.settings['replica.lag.time.max.ms'],
         dataDir: join(this.config.dataDir, `node-${nodeId}`),
         topicConfigs,
         defaultLogConfig: logConfigFor({}, this.settings),
@@ -148,7 +156,29 @@ export class Broker implements BrokerServices {
       for (const connection of this.connections) connection.applyBackpressure();
     };
     node.onQuorumEvent = (event) => this.handleQuorumEvent(event);
+    node.onAlterPartition = (request) => void this.alterPartition(nodeId, request);
     return node;
+  }
+
+  /**
+   * A partition leader's ISR change, for the controller (which runs here, on the quorum
+   * leader's behalf). A leader cut off from the controller's node is not heard: it learns so by
+   * a timeout, as over a network, and proposes again later.
+   */
+  private async alterPartition(nodeId: number, request: AlterPartitionRequest): Promise<void> {
+    const answer = (errorCode: number) => this.nodes[nodeId]?.post({ type: 'alterPartitionAnswer', topic: request.topic, partition: request.partition, partitionEpoch: request.partitionEpoch, errorCode });
+    if (this.isLinkBlocked(nodeId, this.controllerId)) {
+      setTimeout(() => answer(ErrorCode.REQUEST_TIMED_OUT), Limits.alterPartitionUnreachableMs).unref();
+      return;
+    }
+    try {
+      const [result] = await this.controller.alterPartition([request]);
+      if (result!.errorCode !== ErrorCode.NONE) this.logger.info('AlterPartition refused', { topic: request.topic, partition: request.partition, node: nodeId, error: errorName(result!.errorCode), detail: result!.errorMessage ?? '' });
+      answer(result!.errorCode);
+    } catch (error) {
+      this.logger.warn('AlterPartition failed', { topic: request.topic, partition: request.partition, error: error instanceof Error ? error.message : String(error) });
+      answer(ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
   }
 
   /** The active controller: the metadata quorum's leader (-1 while there is none). */
@@ -283,7 +313,7 @@ export class Broker implements BrokerServices {
       {
         name: CONSUMER_OFFSETS_TOPIC,
         numPartitions: this.settings['offsets.topic.num.partitions'],
-        replicationFactor: 1,
+        replicationFactor: internalTopicReplicationFactor(this.settings['offsets.topic.replication.factor'], this.config.nodes),
         configs: [
           { name: 'cleanup.policy', value: 'compact' },
           { name: 'segment.bytes', value: String(this.settings['offsets.topic.segment.bytes']) },
@@ -417,7 +447,9 @@ export class Broker implements BrokerServices {
     if (this.restarting.has(nodeId)) throw new NodeFaultError('conflict', `node ${nodeId} is already restarting`);
     this.restarting.add(nodeId);
     const settings = { ...this.quorumSettingsByNode[nodeId]!, campaignAtStart: false, bootstrapSnapshot: null, rejoining: nodesThatLostMetadata(this.config.dataDir, this.config.nodes).includes(nodeId) };
-    const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), undefined, settings));
+    const worker = spawnNodeWorker(Limits.ringCapacityBytes);
+    for (const { nodeId: peerId, link } of this.links!.renew(nodeId, worker.doorbell)) this.nodes[peerId]?.post({ type: 'replaceLink', link });
+    const node = (this.nodes[nodeId] = this.startNode(nodeId, this.topicLogConfigs(), worker, settings));
     try {
       await node.ready();
       await this.nodeCaughtUp(nodeId);
@@ -459,12 +491,14 @@ export class Broker implements BrokerServices {
     const problem = partitionProblem(groups, this.nodes.length);
     if (problem !== null) throw new NodeFaultError('invalid', problem);
     this.networkPartitions.partition(groups);
+    this.links?.matrix.setGroups(groups);
     this.logger.warn('fault injection: network partitioned', { groups: JSON.stringify(groups) });
   }
 
   healNetwork(): void {
     this.requireFaultInjection();
     this.networkPartitions.heal();
+    this.links?.matrix.heal();
     this.logger.warn('fault injection: network healed');
   }
 

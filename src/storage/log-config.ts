@@ -47,6 +47,8 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** log.preallocate: zero-fill segment files ahead of appends so fdatasync is cheaper. */
   preallocate: boolean;
+  /** min.insync.replicas: ISR members an acks=all append needs (replication reads it, not the log). */
+  minInsyncReplicas: number;
 }
 
 export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
@@ -64,6 +66,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   flushPolicy: FlushPolicy.ALWAYS,
   flushIntervalMs: 1000,
   preallocate: false,
+  minInsyncReplicas: 1,
 });
 
 /** Parsed cleanup.policy strings: this runs on every append, so it must not allocate. */

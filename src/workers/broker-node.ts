@@ -1,17 +1,20 @@
 /**
  * One broker node, inside its worker thread: the partition replicas it hosts (a LogManager
- * over its own data dir), the produce path (append from the ring, group-committed fsync, ack),
- * the fetch path (read or park), and the control operations. I/O comes in through the request
- * ring and goes out through the completion ring; the node never touches a socket.
+ * over its own data dir), leaders and followers alike; the produce path (append from the ring,
+ * group-committed fsync, acks=1 at the durable append, acks=all once the high watermark covers
+ * it); the fetch path (read or park); the leader's side of follower fetches and the follower's
+ * fetchers, over the node-to-node links; and the control operations. I/O comes in through the
+ * inbound rings (the front end's and one per peer) and goes out through the completion ring and
+ * the peers' rings; the node never touches a socket.
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { assert } from '../runtime/assert.js';
 import { batchSizeBytes } from '../protocol/records/batch.js';
 import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
 import type { Clock, MonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
-import { RingReader, RingWriter } from '../runtime/shared-ring.js';
+import { RingWriter } from '../runtime/shared-ring.js';
+import { FRONT_SOURCE_ID } from '../runtime/ring-set.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { StorageFileOps } from '../storage/file-ops.js';
@@ -43,12 +46,31 @@ import {
 import { NodeDurability } from './node-durability.js';
 import { PartitionReplica, replicaKey } from './partition-replica.js';
 import type { ReplicaHost } from './metadata-publisher.js';
+import { NodeLinks, type NodeLinkInit, type PeerLink } from './node-links.js';
+import { ReplicaFetchers, type FetchedOutcome } from './replica-fetcher.js';
+import { acceptReplicaFetch, fillReplicaRecords } from './replica-fetch-serving.js';
+import {
+  readReplicaFetch,
+  readReplicaFetchResponse,
+  replicaFetchResponseFieldBytes,
+  writeReplicaFetch,
+  writeReplicaFetchResponse,
+  type ReplicaFetchPartitionResult,
+  type ReplicaFetchRequest,
+} from './replica-protocol.js';
+import type { CompletedAck, PartitionRecordState } from '../replication/partition-state.js';
+import { readHighWatermarks, writeHighWatermarks } from '../storage/high-watermark-checkpoint.js';
+import { partitionName } from '../storage/checkpoint-file.js';
 
 export interface BrokerNodeOptions {
   nodeId: number;
   dataDir: string;
   requestRing: SharedArrayBuffer;
   completionRing: SharedArrayBuffer;
+  /** The wake-up cell of every ring this node reads (the front end's writer rings it too). */
+  doorbell: SharedArrayBuffer;
+  /** The rings to and from the other nodes (null: a node on its own, as in unit tests). */
+  links?: NodeLinkInit | null;
   /** Storage config per topic known at start (logs found on disk are opened with it). */
   topicConfigs: Record<string, LogConfig>;
   defaultLogConfig: LogConfig;
@@ -62,6 +84,8 @@ export interface BrokerNodeOptions {
   journal?: 'off' | 'auto' | 'always';
   /** How often the journaled logs are fsynced and the journal cut back (default 1 s). */
   journalCheckpointIntervalMs?: number;
+  /** replica.lag.time.max.ms (default 10 s). */
+  replicaLagTimeMaxMs?: number;
   clock: Clock;
   /** Times inline fsyncs for the InlineFlushPolicy. */
   monotonicClock: MonotonicClock;
@@ -70,6 +94,18 @@ export interface BrokerNodeOptions {
   files?: StorageFileOps;
   /** Told once when the data dir goes offline after an I/O error (the front end's Metadata). */
   onLogDirOffline?: (reason: string) => void;
+  /** A leader's ISR change for the controller (AlterPartition); its answer comes back to onAlterPartitionAnswer. */
+  onAlterPartition?: (request: AlterPartitionRequest) => void;
+}
+
+/** A leader's proposed ISR change, as the controller takes it (see replication-control.ts). */
+export interface AlterPartitionRequest {
+  topic: string;
+  partition: number;
+  leaderId: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
 }
 
 const ISOLATION_READ_COMMITTED = 1;
@@ -77,19 +113,66 @@ const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
 const MAINTENANCE_INTERVAL_MS = 1000;
+/** replica.high.watermark.checkpoint.interval.ms (Kafka's default). */
+const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
+/** How often leaders' replication states tick (ISR shrink, acks=all timeouts). */
+const REPLICATION_TICK_INTERVAL_MS = 50;
+const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 10_000;
+/** replica.fetch.wait.max.ms (Kafka's default). */
+const REPLICA_FETCH_WAIT_MAX_MS = 500;
+/** replica.fetch.response.max.bytes, capped by what one link ring message carries. */
+const REPLICA_FETCH_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
+/** replica.fetch.max.bytes: per partition (Kafka's default). */
+const REPLICA_FETCH_PARTITION_MAX_BYTES = 1024 * 1024;
+/** After an error answer (Kafka waits 1 s; leadership moves take milliseconds on one host). */
+const REPLICA_FETCH_BACKOFF_MS = 50;
+/** A follower fetch unanswered this long past its wait is sent again. */
+const REPLICA_FETCH_LOST_MS = 1000;
 /** Ring messages handled before the node lets its event loop run (fsync completions, timers). */
 const MAX_MESSAGES_PER_DRAIN = 256;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A produce request waiting for its partitions' acks (acks=all) or fsyncs (acks=1). */
+interface PendingProduce {
+  readonly requestId: number;
+  readonly results: ProducePartitionResult[];
+  remaining: number;
+  /** Answered already (a failed fsync answers at once; later acks change nothing). */
+  done: boolean;
+}
+
+interface ParkedReplicaFetch extends ParkedFetch<ReplicaFetchRequest> {
+  sourceId: number;
+  results: ReplicaFetchPartitionResult[];
+  /** Per partition: the leader epoch it was accepted in, or -1 when its answer is final. */
+  acceptedEpochs: number[];
+}
+
 export class BrokerNode implements ReplicaHost {
   readonly nodeId: number;
-  private readonly requests: RingReader;
+  private readonly links: NodeLinks;
   private readonly completions: RingWriter;
   private readonly logs: LogManager;
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly purgatory = new FetchPurgatory();
+  /** Follower fetches with nothing new to read yet, woken by appends (a long poll). */
+  private readonly replicaPurgatory = new FetchPurgatory<ReplicaFetchRequest, ParkedReplicaFetch>();
+  private readonly fetchers: ReplicaFetchers;
+  /** Followers whose log is being truncated; they sit out fetches until it is done. */
+  private readonly truncating = new Set<PartitionReplica>();
   private readonly groups: GroupCoordinators;
+  /** acks=all appends waiting, by ack id (PartitionState completes them). */
+  private readonly pendingAcks = new Map<number, { produce: PendingProduce; index: number }>();
+  private nextAckId = 1;
+  /** Leaders appended to in this drain: their parked follower fetches wake after it. */
+  private readonly appendedThisDrain = new Set<PartitionReplica>();
+  /** High watermarks checkpointed before this start, by partition name. */
+  private readonly checkpointedHighWatermarks: Map<string, number>;
+  private highWatermarksDirty = false;
+  private lastHighWatermarkCheckpointMs = 0;
+  private lastReplicationTickMs = 0;
+  private readonly replicaLagTimeMaxMs: number;
   /**
    * Log compaction for compacted topics (cleanup.policy=compact), in a piscina pool. Loaded at
    * the first maintenance tick, not at start: start-up time is paid by every node.
@@ -109,9 +192,10 @@ export class BrokerNode implements ReplicaHost {
 
   constructor(private readonly options: BrokerNodeOptions) {
     this.nodeId = options.nodeId;
-    this.requests = new RingReader(options.requestRing);
+    this.links = new NodeLinks(options.nodeId, options.doorbell, options.requestRing, options.links ?? null);
     this.completions = new RingWriter(options.completionRing);
     this.topicConfigs = new Map(Object.entries(options.topicConfigs));
+    this.replicaLagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
     this.logs = LogManager.open({
       dataDir: options.dataDir,
       clock: options.clock,
@@ -122,11 +206,12 @@ export class BrokerNode implements ReplicaHost {
       log: (message) => options.logger.warn(message),
     });
     this.logs.logDir.onOffline((cause, operation) => this.onLogDirOffline(cause, operation));
+    this.checkpointedHighWatermarks = readHighWatermarks(options.dataDir, (message) => options.logger.warn(message));
     this.groups = new GroupCoordinators(
       options.clock,
       options.logger.child(`node-${options.nodeId}-groups`),
       options.groupConfig,
-      (replica) => this.onHighWatermarkMaybeMoved(replica),
+      (replica) => this.onLocalLogChanged(replica),
       (replica) => this.durability.flushSoon(replica, this.draining),
     );
     this.durability = new NodeDurability({
@@ -139,9 +224,19 @@ export class BrokerNode implements ReplicaHost {
       monotonicClock: options.monotonicClock,
       startMs: options.clock.nowMs(),
       logger: options.logger,
-      onDurable: (replica) => this.onHighWatermarkMaybeMoved(replica),
+      onDurable: (replica) => this.onLocalLogChanged(replica),
     });
-    this.lastMaintenanceMs = options.clock.nowMs();
+    this.fetchers = new ReplicaFetchers(
+      {
+        nodeId: options.nodeId,
+        nowMs: () => options.clock.nowMs(),
+        sendFetch: (leaderId, request) => this.links.send(leaderId, (ring) => writeReplicaFetch(ring, request)),
+        applyFetched: (replica, result) => this.applyFetched(replica, result),
+        isTruncating: (replica) => this.truncating.has(replica),
+      },
+      { maxWaitMs: REPLICA_FETCH_WAIT_MAX_MS, maxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES, backoffMs: REPLICA_FETCH_BACKOFF_MS, lostFetchMs: REPLICA_FETCH_LOST_MS },
+    );
+    this.lastMaintenanceMs = this.lastHighWatermarkCheckpointMs = options.clock.nowMs();
   }
 
   /**
@@ -168,9 +263,7 @@ export class BrokerNode implements ReplicaHost {
       { node: this.nodeId, dataDir: this.options.dataDir, code },
     );
     this.options.onLogDirOffline?.(reason);
-    for (const replica of this.replicas.values()) {
-      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, true);
-    }
+    for (const replica of this.replicas.values()) this.wakeParked(replica, true);
   }
 
   get openedAfterCleanShutdown(): boolean {
@@ -182,27 +275,37 @@ export class BrokerNode implements ReplicaHost {
   }
 
   /**
-   * Serves the request ring until shutdown. Each pass handles a bounded number of messages and
+   * Serves the inbound rings until shutdown. Each pass handles a bounded number of messages and
    * then yields, so fsync completions, timers and parked fetches run even while a producer
-   * keeps the ring full (acks=0 senders do not wait for anything).
+   * keeps the rings full (acks=0 senders do not wait for anything).
    */
   async serve(): Promise<void> {
     while (this.running) {
       this.draining = true;
       try {
-        this.requests.drain(this.handleMessage, MAX_MESSAGES_PER_DRAIN);
+        this.links.drain(this.handleMessage, MAX_MESSAGES_PER_DRAIN);
       } finally {
         this.draining = false;
       }
       this.durability.flushAfterDrain();
+      this.wakeFollowerFetches();
       if (!this.running) break;
-      if (this.requests.isEmpty) await this.requests.waitForData();
+      if (this.links.isEmpty) await this.links.waitForAny();
       else await yieldToEventLoop();
     }
   }
 
-  private readonly handleMessage = (bytes: Buffer, offset: number, length: number): void => {
-    switch (messageKind(bytes, offset)) {
+  private readonly handleMessage = (sourceId: number, bytes: Buffer, offset: number, length: number): void => {
+    const kind = messageKind(bytes, offset);
+    if (sourceId !== FRONT_SOURCE_ID) {
+      if (kind === MessageKind.REPLICA_FETCH) this.handleReplicaFetch(sourceId, readReplicaFetch(bytes, offset));
+      else if (kind === MessageKind.REPLICA_FETCH_RESPONSE) {
+        const { fetchId, results } = readReplicaFetchResponse(bytes, offset);
+        this.fetchers.onResponse(sourceId, fetchId, results);
+      } else throw new Error(`node ${this.nodeId}: unknown message kind ${kind} from node ${sourceId}`);
+      return;
+    }
+    switch (kind) {
       case MessageKind.PRODUCE:
         this.handleProduce(readProduceRequest(bytes, offset));
         break;
@@ -215,79 +318,152 @@ export class BrokerNode implements ReplicaHost {
         break;
       }
       default:
-        throw new Error(`node ${this.nodeId}: unknown ring message kind ${messageKind(bytes, offset)}`);
+        throw new Error(`node ${this.nodeId}: unknown ring message kind ${kind}`);
     }
   };
 
   // ---- produce ----------------------------------------------------------------------------
 
   private handleProduce(request: ProduceRequest): void {
-    const results: ProducePartitionResult[] = [];
+    const produce: PendingProduce = { requestId: request.requestId, results: [], remaining: 0, done: false };
     const durable: Array<Promise<void>> = [];
+    const waitingAcks: Array<[PartitionReplica, number, number]> = [];
     // A request for several partitions goes through the journal (one fsync instead of one per
     // partition); a single-partition request fsyncs its own log and skips the journal.
     const journaled = this.durability.journals(request.partitions.length);
     for (const partition of request.partitions) {
       const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      results.push(this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, durable, journaled));
+      const { result, lastOffset } = this.appendPartition(replica, partition.topic, partition.partition, partition.records, request.acks, journaled);
+      produce.results.push(result);
+      if (lastOffset < 0) continue;
+      if (request.acks === -1) waitingAcks.push([replica!, produce.results.length - 1, lastOffset + 1]);
+      // acks=all waits for this too: the high watermark implies it, but only this fails on a storage error.
+      if (request.acks !== 0 && replica!.waitsForFsync) durable.push(replica!.log.whenDurable(lastOffset));
     }
     if (request.acks === 0) return;
-    if (durable.length === 0) {
-      this.complete((ring) => writeProduceCompletion(ring, request.requestId, results));
+    produce.remaining = waitingAcks.length + (durable.length > 0 ? 1 : 0);
+    if (produce.remaining === 0) {
+      this.completeProduce(produce);
       return;
     }
+    const deadlineMs = this.options.clock.nowMs() + Math.max(0, request.timeoutMs);
+    for (const [replica, index, requiredOffset] of waitingAcks) {
+      const ackId = this.nextAckId;
+      this.nextAckId = this.nextAckId >= Number.MAX_SAFE_INTEGER ? 1 : this.nextAckId + 1;
+      this.pendingAcks.set(ackId, { produce, index });
+      replica.state.addPendingAck(ackId, requiredOffset, deadlineMs, replica.log.config.minInsyncReplicas);
+      this.processReady(replica);
+    }
+    if (durable.length === 0) return;
     Promise.all(durable).then(
-      () => this.complete((ring) => writeProduceCompletion(ring, request.requestId, results)),
+      () => this.producePartDone(produce),
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
-        for (const result of results) {
+        for (const result of produce.results) {
           if (result.errorCode === ErrorCode.NONE) Object.assign(result, { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, baseOffset: -1, errorMessage: message });
         }
-        this.complete((ring) => writeProduceCompletion(ring, request.requestId, results));
+        this.completeProduce(produce);
       },
     );
   }
 
+  private producePartDone(produce: PendingProduce): void {
+    produce.remaining--;
+    if (produce.remaining === 0) this.completeProduce(produce);
+  }
+
+  private completeProduce(produce: PendingProduce): void {
+    if (produce.done) return;
+    produce.done = true;
+    this.complete((ring) => writeProduceCompletion(ring, produce.requestId, produce.results));
+  }
+
+  private ackCompleted(ack: CompletedAck): void {
+    const waiting = this.pendingAcks.get(ack.ackId);
+    if (waiting === undefined) return;
+    this.pendingAcks.delete(ack.ackId);
+    if (waiting.produce.done) return;
+    if (ack.errorCode !== ErrorCode.NONE) {
+      waiting.produce.results[waiting.index] = produceError(ack.errorCode, ackErrorMessage(ack.errorCode));
+    }
+    this.producePartDone(waiting.produce);
+  }
+
+  /** Appends one partition's batch; `lastOffset` is -1 when nothing was appended. */
   private appendPartition(
     replica: PartitionReplica | undefined,
     topic: string,
     partition: number,
     records: Buffer,
     acks: number,
-    durable: Array<Promise<void>>,
     journaled: boolean,
-  ): ProducePartitionResult {
-    if (replica === undefined) {
-      return produceError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} does not lead ${topic}-${partition}`);
+  ): { result: ProducePartitionResult; lastOffset: number } {
+    const refuse = (errorCode: number, message: string) => ({ result: produceError(errorCode, message), lastOffset: -1 });
+    if (replica === undefined || !replica.isLeader) {
+      return refuse(ErrorCode.NOT_LEADER_OR_FOLLOWER, `node ${this.nodeId} does not lead ${topic}-${partition}`);
     }
     if (records.length >= LOG_OVERHEAD_BYTES && batchSizeBytes(records, 0) < records.length) {
       // Kafka: Produce v3+ carries exactly one record batch per partition.
-      return produceError(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
+      return refuse(ErrorCode.INVALID_RECORD, 'produce requests may carry only one record batch per partition');
     }
     if (replica.log.isOffline) {
-      return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: ${topic}-${partition} is offline after a storage error`);
+      return refuse(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: ${topic}-${partition} is offline after a storage error`);
     }
     if (journaled && replica.waitsForFsync && this.durability.isJournalOffline) {
       // Checked before the log append: a batch must not land in the log unacknowledgeable.
-      return produceError(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: the node journal is offline after a failed flush`);
+      return refuse(ErrorCode.KAFKA_STORAGE_ERROR, `node ${this.nodeId}: the node journal is offline after a failed flush`);
+    }
+    const problem = replica.state.appendProblem(acks, replica.log.config.minInsyncReplicas);
+    if (problem !== null) {
+      return refuse(problem, `${topic}-${partition} has ${replica.state.isr.length} in-sync replicas, fewer than min.insync.replicas=${replica.log.config.minInsyncReplicas}`);
     }
     try {
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
       this.durability.recordAppend(replica, records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, journaled);
-      if (acks !== 0 && replica.waitsForFsync) durable.push(replica.log.whenDurable(appended.lastOffset));
-      return { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
+      this.onLocalLogChanged(replica);
+      this.appendedThisDrain.add(replica);
+      const result = { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
+      return { result, lastOffset: appended.lastOffset };
     } catch (error) {
       if (error instanceof KafkaError) {
         this.options.logger.debug('produce rejected', { topic, partition, code: error.code, reason: error.message });
-        return produceError(error.code, error.message);
+        return refuse(error.code, error.message);
       }
       throw error;
     }
   }
 
-  private onHighWatermarkMaybeMoved(replica: PartitionReplica): void {
-    if (!replica.refreshHighWatermark()) return;
-    for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, false);
+  /** The log grew or became more durable: the replication state hears it, its effects run. */
+  private onLocalLogChanged(replica: PartitionReplica): void {
+    if (replica.state.role === 'none') return;
+    replica.syncLocalLog();
+    this.processReady(replica);
+  }
+
+  /** Runs what the replication state decided: finished acks, an ISR change, a moved high watermark. */
+  private processReady(replica: PartitionReplica): void {
+    const ready = replica.state.takeReady();
+    for (const ack of ready.completedAcks) this.ackCompleted(ack);
+    if (ready.alterPartition !== null) {
+      const proposal = ready.alterPartition;
+      this.options.logger.info('proposing an ISR change', { topic: replica.topic, partition: replica.partition, isr: proposal.newIsr.join(','), leaderEpoch: proposal.leaderEpoch });
+      if (this.options.onAlterPartition === undefined) replica.state.onAlterPartitionFailed(ErrorCode.NOT_CONTROLLER);
+      else this.options.onAlterPartition({ topic: replica.topic, partition: replica.partition, leaderId: this.nodeId, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, newIsr: [...proposal.newIsr] });
+    }
+    if (ready.highWatermarkMoved) {
+      this.highWatermarksDirty = true;
+      for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, false);
+    }
+  }
+
+  /** The controller's answer to an AlterPartition this node sent (a refusal drops the proposal). */
+  onAlterPartitionAnswer(topic: string, partition: number, partitionEpoch: number, errorCode: number): void {
+    const replica = this.replicas.get(replicaKey(topic, partition));
+    if (replica === undefined || errorCode === ErrorCode.NONE) return;
+    if (!replica.state.isAlterPartitionInFlight || replica.state.partitionEpoch !== partitionEpoch) return;
+    this.options.logger.info('ISR change refused', { topic, partition, code: errorCode });
+    replica.state.onAlterPartitionFailed(errorCode);
+    this.processReady(replica);
   }
 
   // ---- fetch ------------------------------------------------------------------------------
@@ -350,7 +526,7 @@ export class BrokerNode implements ReplicaHost {
   }
 
   private readPartition(replica: PartitionReplica | undefined, fetchOffset: number, maxBytes: number, minOneBatch: boolean, isolationLevel: number): FetchPartitionResult {
-    if (replica === undefined) return fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
+    if (replica === undefined || !replica.isLeader) return fetchError(ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
     const log = replica.log;
     if (log.isOffline) return fetchError(ErrorCode.KAFKA_STORAGE_ERROR, -1, -1);
     const upperBound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
@@ -361,6 +537,141 @@ export class BrokerNode implements ReplicaHost {
     if (maxBytes <= 0 && !minOneBatch) return { ...base, records: EMPTY };
     const { records } = log.read(fetchOffset, Math.max(maxBytes, 0), upperBound, minOneBatch);
     return { ...base, records };
+  }
+
+  /** Parked fetches of a partition whose role or log changed answer now (`force`) or when they can. */
+  private wakeParked(replica: PartitionReplica, force: boolean): void {
+    for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, force);
+    for (const parked of this.replicaPurgatory.watching(replica.topic, replica.partition)) this.tryAnswerReplicaFetch(parked, force);
+  }
+
+  // ---- replication: the leader's side -----------------------------------------------------
+
+  private handleReplicaFetch(sourceId: number, request: ReplicaFetchRequest): void {
+    if (sourceId !== request.replicaId) return;
+    const nowMs = this.options.clock.nowMs();
+    const results: ReplicaFetchPartitionResult[] = [];
+    const acceptedEpochs: number[] = [];
+    for (const partition of request.partitions) {
+      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
+      const { result, served } = acceptReplicaFetch(replica, request.replicaId, partition, nowMs);
+      results.push(result);
+      acceptedEpochs.push(served ? replica!.leaderEpoch : -1);
+      if (served) this.processReady(replica!);
+    }
+    const parked: ParkedReplicaFetch = { request, deadlineMs: nowMs + request.maxWaitMs, done: false, sourceId, results, acceptedEpochs };
+    const finalAnswer = acceptedEpochs.some((epoch) => epoch < 0);
+    if (!this.fillReplicaFetch(parked) && !finalAnswer && request.maxWaitMs > 0 && !this.replicaPurgatory.isFull) {
+      this.replicaPurgatory.park(request, nowMs, { sourceId, results, acceptedEpochs });
+      return;
+    }
+    this.answerReplicaFetch(parked);
+  }
+
+  /** Reads records for the accepted partitions; true when any were found (or leadership moved). */
+  private fillReplicaFetch(parked: ParkedReplicaFetch): boolean {
+    const { request, results, acceptedEpochs } = parked;
+    const roomBytes = Math.min(request.maxBytes, this.links.maxMessageBytes(parked.sourceId) - replicaFetchResponseFieldBytes(results));
+    let bytes = 0;
+    let changed = false;
+    for (let index = 0; index < results.length; index++) {
+      const epoch = acceptedEpochs[index]!;
+      if (epoch < 0) continue;
+      const partition = request.partitions[index]!;
+      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
+      const maxBytes = Math.min(REPLICA_FETCH_PARTITION_MAX_BYTES, roomBytes - bytes);
+      if (!fillReplicaRecords(replica, epoch, partition, results[index]!, maxBytes, bytes === 0)) changed = true;
+      bytes += results[index]!.records.length;
+    }
+    if (bytes > roomBytes) {
+      // Only a first batch larger than a link message: left for the next fetch (cannot happen
+      // within message.max.bytes, which config checks against the ring limits).
+      for (const result of results) result.records = EMPTY;
+      return true;
+    }
+    return bytes > 0 || changed;
+  }
+
+  private tryAnswerReplicaFetch(parked: ParkedReplicaFetch, expired: boolean): void {
+    if (parked.done) return;
+    if (!this.fillReplicaFetch(parked) && !expired) return;
+    this.replicaPurgatory.remove(parked);
+    this.answerReplicaFetch(parked);
+  }
+
+  private answerReplicaFetch(parked: ParkedReplicaFetch): void {
+    this.links.send(parked.sourceId, (ring) => writeReplicaFetchResponse(ring, parked.request.fetchId, parked.results));
+  }
+
+  /** After a drain: the leaders appended to answer their parked follower fetches. */
+  private wakeFollowerFetches(): void {
+    if (this.appendedThisDrain.size === 0) return;
+    for (const replica of this.appendedThisDrain) {
+      for (const parked of this.replicaPurgatory.watching(replica.topic, replica.partition)) this.tryAnswerReplicaFetch(parked, false);
+    }
+    this.appendedThisDrain.clear();
+  }
+
+  // ---- replication: the follower's side ---------------------------------------------------
+
+  /** One partition of a leader's answer to this node's fetch (see ReplicaFetchers). */
+  private applyFetched(replica: PartitionReplica, result: ReplicaFetchPartitionResult): FetchedOutcome {
+    if (result.errorCode !== ErrorCode.NONE) {
+      this.options.logger.debug('follower fetch answered with an error', { topic: replica.topic, partition: replica.partition, code: result.errorCode });
+      return { pending: null, backoff: true };
+    }
+    const log = replica.log;
+    if (result.divergingEndOffset >= 0) return this.truncateDiverged(replica, result);
+    let pending: Promise<void> | null = null;
+    if (result.records.length > 0) {
+      try {
+        const appended = log.appendAsFollower(result.records);
+        if (appended.sizeBytes > 0) {
+          this.durability.recordAppend(replica, result.records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, false);
+          if (replica.waitsForFsync) pending = log.whenDurable(appended.lastOffset);
+        }
+      } catch (error) {
+        if (!(error instanceof KafkaError)) throw error;
+        this.options.logger.warn('follower append refused', { topic: replica.topic, partition: replica.partition, code: error.code, reason: error.message });
+        return { pending: null, backoff: true };
+      }
+    }
+    replica.syncLocalLog();
+    replica.state.onLeaderHighWatermark(result.highWatermark, log.logEndOffset);
+    this.processReady(replica);
+    return { pending, backoff: false };
+  }
+
+  /** KIP-320: the follower's log diverged from the leader's; it truncates before fetching again. */
+  private truncateDiverged(replica: PartitionReplica, result: ReplicaFetchPartitionResult): FetchedOutcome {
+    const log = replica.log;
+    const offset = log.leaderEpochs.followerTruncationOffset({ epoch: result.divergingEpoch, endOffset: result.divergingEndOffset }, log.logEndOffset);
+    if (offset < replica.highWatermark) {
+      this.options.logger.error('a diverged follower would truncate below its high watermark; it stops fetching this partition', { topic: replica.topic, partition: replica.partition, offset, highWatermark: replica.highWatermark });
+      return { pending: null, backoff: true };
+    }
+    this.options.logger.info('truncating a diverged follower log', { topic: replica.topic, partition: replica.partition, from: log.logEndOffset, to: offset, leaderEpoch: result.divergingEpoch });
+    this.truncating.add(replica);
+    const pending = this.durability.truncateLog(replica, offset).then(
+      () => {
+        replica.state.onTruncated(log.logEndOffset);
+        this.truncating.delete(replica);
+      },
+      (error: unknown) => {
+        this.truncating.delete(replica);
+        throw error;
+      },
+    );
+    return { pending, backoff: false };
+  }
+
+  /** A peer restarted: its links are new, and what was in flight to or from it is gone. */
+  replacePeerLink(link: PeerLink): void {
+    this.links.replacePeer(link);
+    for (const parked of this.replicaPurgatory.drainAll()) {
+      if (parked.sourceId !== link.peerId) this.replicaPurgatory.park(parked.request, this.options.clock.nowMs(), { sourceId: parked.sourceId, results: parked.results, acceptedEpochs: parked.acceptedEpochs });
+    }
+    this.fetchers.linkRenewed(link.peerId);
   }
 
   // ---- control ----------------------------------------------------------------------------
@@ -410,20 +721,45 @@ export class BrokerNode implements ReplicaHost {
 
   // ---- roles (from the committed metadata log; see MetadataPublisher) ----------------------
 
-  /** Leads these partitions from now, opening their logs; a leader epoch never moves back. */
+  /** Leads these partitions alone from now (a single-replica record each); tests and tools. */
   async becomeLeader(partitions: readonly PartitionAssignment[]): Promise<void> {
     for (const assignment of partitions) {
-      this.topicConfigs.set(assignment.topic, assignment.config);
-      const log = this.logs.getOrCreate(assignment.topic, assignment.partition, assignment.config);
-      log.config = assignment.config;
-      const key = replicaKey(assignment.topic, assignment.partition);
-      let replica = this.replicas.get(key);
-      if (replica !== undefined) {
-        assert(assignment.leaderEpoch >= replica.leaderEpoch, () => `leader epoch of ${assignment.topic}-${assignment.partition} moves back from ${replica!.leaderEpoch} to ${assignment.leaderEpoch}`);
-        replica.leaderEpoch = assignment.leaderEpoch;
-      } else this.replicas.set(key, (replica = new PartitionReplica(assignment.topic, assignment.partition, log, assignment.leaderEpoch)));
-      if (assignment.topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
+      const record = { leader: this.nodeId, leaderEpoch: assignment.leaderEpoch, partitionEpoch: assignment.leaderEpoch, replicas: [this.nodeId], isr: [this.nodeId] };
+      await this.applyPartition(assignment, record);
     }
+  }
+
+  /**
+   * A committed partition record: this node leads it, follows it, or no longer hosts it. The
+   * replication state decides (a leader epoch never moves back); the node opens the log, starts
+   * the epoch in its leader-epoch cache, starts or stops fetching, hosts or releases groups.
+   */
+  async applyPartition(assignment: PartitionAssignment, record: PartitionRecordState): Promise<void> {
+    const { topic, partition } = assignment;
+    let replica = this.replicas.get(replicaKey(topic, partition));
+    if (!record.replicas.includes(this.nodeId)) {
+      if (replica !== undefined) await this.stopReplica(topic, partition, false);
+      return;
+    }
+    this.topicConfigs.set(topic, assignment.config);
+    if (replica === undefined) {
+      const log = this.logs.getOrCreate(topic, partition, assignment.config);
+      const checkpointed = this.checkpointedHighWatermarks.get(partitionName(topic, partition)) ?? 0;
+      replica = new PartitionReplica(topic, partition, log, this.nodeId, this.replicaLagTimeMaxMs, checkpointed);
+      this.replicas.set(replicaKey(topic, partition), replica);
+    }
+    replica.log.config = assignment.config;
+    const change = replica.state.applyPartitionRecord(record, this.options.clock.nowMs(), replica.localPosition());
+    if (change === 'becameLeader') {
+      replica.log.startLeaderEpoch(record.leaderEpoch);
+      this.fetchers.unfollow(replica);
+      if (topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
+    } else if (change === 'becameFollower') {
+      if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
+      this.fetchers.follow(replica, record.leader);
+    }
+    this.processReady(replica);
+    if (change !== 'unchanged') this.wakeParked(replica, change !== 'updated');
   }
 
   /** Stops serving these partitions (another node leads them now); their logs stay. */
@@ -432,8 +768,15 @@ export class BrokerNode implements ReplicaHost {
   }
 
   private async stopReplica(topic: string, partition: number, deleteData: boolean): Promise<void> {
+    const replica = this.replicas.get(replicaKey(topic, partition));
     this.replicas.delete(replicaKey(topic, partition));
     if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
+    if (replica !== undefined) {
+      replica.state.stop();
+      this.processReady(replica);
+      this.fetchers.unfollow(replica);
+      this.wakeParked(replica, true);
+    }
     for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
     if (deleteData) await this.logs.delete(topic, partition);
   }
@@ -475,7 +818,7 @@ export class BrokerNode implements ReplicaHost {
 
   private listOffset(topic: string, partition: number, timestamp: number, isolationLevel: number): ListOffsetsResult {
     const replica = this.replicas.get(replicaKey(topic, partition));
-    if (replica === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestamp: -1 };
+    if (replica === undefined || !replica.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestamp: -1 };
     if (replica.log.isOffline) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestamp: -1 };
     const bound = isolationLevel === ISOLATION_READ_COMMITTED ? replica.lastStableOffset : replica.highWatermark;
     if (timestamp === LATEST_TIMESTAMP) return { errorCode: ErrorCode.NONE, offset: bound, timestamp: -1 };
@@ -490,7 +833,7 @@ export class BrokerNode implements ReplicaHost {
     const results: DeleteRecordsResult[] = [];
     for (const { topic, partition, offset } of partitions) {
       const replica = this.replicas.get(replicaKey(topic, partition));
-      if (replica === undefined) {
+      if (replica === undefined || !replica.isLeader) {
         results.push({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 });
         continue;
       }
@@ -523,18 +866,41 @@ export class BrokerNode implements ReplicaHost {
     this.backlogDraining = false;
   }
 
-
-  /** Expires parked fetches; runs retention and checkpoints now and then. */
+  /** Expires parked fetches and acks, keeps followers fetching; retention and checkpoints now and then. */
   async tick(): Promise<void> {
     const nowMs = this.options.clock.nowMs();
     for (const parked of this.purgatory.expired(nowMs)) this.tryCompleteParked(parked, true);
+    for (const parked of this.replicaPurgatory.expired(nowMs)) this.tryAnswerReplicaFetch(parked, true);
+    this.fetchers.tick(nowMs);
+    if (nowMs - this.lastReplicationTickMs >= REPLICATION_TICK_INTERVAL_MS) {
+      this.lastReplicationTickMs = nowMs;
+      for (const replica of this.replicas.values()) {
+        if (!replica.isLeader) continue;
+        replica.state.tick(nowMs);
+        this.processReady(replica);
+      }
+    }
     this.groups.tick();
     if (nowMs - this.lastMaintenanceMs >= MAINTENANCE_INTERVAL_MS) {
       this.lastMaintenanceMs = nowMs;
       await this.logs.tick();
       await this.durability.maybeCheckpointJournal(nowMs);
+      if (nowMs - this.lastHighWatermarkCheckpointMs >= HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS) this.checkpointHighWatermarks(nowMs);
       const cleaner = this.cleaner ?? (await this.loadCleaner());
       void cleaner.maybeClean(this.cleanableLogs());
+    }
+  }
+
+  /** Kafka's replication-offset-checkpoint: where each replica's high watermark resumes after a restart. */
+  private checkpointHighWatermarks(nowMs: number): void {
+    this.lastHighWatermarkCheckpointMs = nowMs;
+    if (!this.highWatermarksDirty || this.logs.logDir.isOffline) return;
+    this.highWatermarksDirty = false;
+    const entries = [...this.replicas.values()].map((replica) => ({ topic: replica.topic, partition: replica.partition, highWatermark: replica.highWatermark }));
+    try {
+      writeHighWatermarks(this.options.dataDir, entries, this.options.files);
+    } catch (error) {
+      this.options.logger.warn('high watermark checkpoint failed', { error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -565,8 +931,12 @@ export class BrokerNode implements ReplicaHost {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
+    this.replicaPurgatory.drainAll();
+    this.highWatermarksDirty = true;
+    this.checkpointHighWatermarks(this.options.clock.nowMs());
     await this.logs.close();
     await this.durability.close(journalEnd);
+    this.links.wake();
   }
 }
 
@@ -574,6 +944,13 @@ const EMPTY = Buffer.alloc(0);
 
 function produceError(errorCode: number, errorMessage: string): ProducePartitionResult {
   return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+}
+
+function ackErrorMessage(errorCode: number): string {
+  if (errorCode === ErrorCode.REQUEST_TIMED_OUT) return 'the in-sync replicas did not all have the records within the request timeout';
+  if (errorCode === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND) return 'the records were written, but the ISR shrank below min.insync.replicas before they were replicated';
+  if (errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) return 'leadership moved before the records were replicated';
+  return 'the append failed';
 }
 
 function fetchError(errorCode: number, highWatermark: number, logStartOffset: number): FetchPartitionResult {

@@ -7,15 +7,21 @@ import { Limits } from '../runtime/limits.js';
 import type { FetchRequest } from './node-protocol.js';
 import { replicaKey } from './partition-replica.js';
 
-export interface ParkedFetch {
-  request: FetchRequest;
+/** What a parked request must have: a wait and the partitions it watches. */
+export interface WaitingRequest {
+  readonly maxWaitMs: number;
+  readonly partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>;
+}
+
+export interface ParkedFetch<R extends WaitingRequest = FetchRequest> {
+  request: R;
   deadlineMs: number;
   done: boolean;
 }
 
-export class FetchPurgatory {
-  private readonly byPartition = new Map<string, Set<ParkedFetch>>();
-  private readonly all = new Set<ParkedFetch>();
+export class FetchPurgatory<R extends WaitingRequest = FetchRequest, P extends ParkedFetch<R> = ParkedFetch<R>> {
+  private readonly byPartition = new Map<string, Set<P>>();
+  private readonly all = new Set<P>();
 
   get size(): number {
     return this.all.size;
@@ -25,9 +31,9 @@ export class FetchPurgatory {
     return this.all.size >= Limits.maxParkedFetchesPerNode;
   }
 
-  park(request: FetchRequest, nowMs: number): ParkedFetch {
+  park(request: R, nowMs: number, extra?: Omit<P, keyof ParkedFetch<R>>): P {
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), Limits.maxFetchWaitMs);
-    const parked: ParkedFetch = { request, deadlineMs: nowMs + waitMs, done: false };
+    const parked = { ...extra, request, deadlineMs: nowMs + waitMs, done: false } as P;
     this.all.add(parked);
     for (const partition of request.partitions) {
       const key = replicaKey(partition.topic, partition.partition);
@@ -38,7 +44,7 @@ export class FetchPurgatory {
     return parked;
   }
 
-  remove(parked: ParkedFetch): void {
+  remove(parked: P): void {
     parked.done = true;
     this.all.delete(parked);
     for (const partition of parked.request.partitions) {
@@ -51,19 +57,19 @@ export class FetchPurgatory {
   }
 
   /** Fetches watching this partition (a snapshot: callers may remove while iterating). */
-  watching(topic: string, partition: number): ParkedFetch[] {
+  watching(topic: string, partition: number): P[] {
     const watchers = this.byPartition.get(replicaKey(topic, partition));
     return watchers === undefined ? [] : [...watchers];
   }
 
   /** Fetches whose wait is over. */
-  expired(nowMs: number): ParkedFetch[] {
-    const due: ParkedFetch[] = [];
+  expired(nowMs: number): P[] {
+    const due: P[] = [];
     for (const parked of this.all) if (parked.deadlineMs <= nowMs) due.push(parked);
     return due;
   }
 
-  drainAll(): ParkedFetch[] {
+  drainAll(): P[] {
     const everything = [...this.all];
     for (const parked of everything) this.remove(parked);
     return everything;

@@ -16,12 +16,13 @@ import type { MetadataRecord } from '../metadata/records.js';
 import type { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { PartitionAssignment } from './node-protocol.js';
+import type { PartitionRecordState } from '../replication/partition-state.js';
 
 /** What the publisher asks of the node (BrokerNode implements it). */
 export interface ReplicaHost {
   readonly nodeId: number;
-  /** Leads these partitions from now (opening their logs), at these leader epochs. */
-  becomeLeader(partitions: readonly PartitionAssignment[]): Promise<void>;
+  /** A committed partition record: lead it, follow it, or stop hosting it (see BrokerNode.applyPartition). */
+  applyPartition(assignment: PartitionAssignment, record: PartitionRecordState): Promise<void>;
   /** Stops serving these partitions; their logs stay. */
   stopReplicas(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void>;
   /** Deletes every log of the topic held here (it was deleted, and may be created again). */
@@ -33,11 +34,16 @@ export interface ReplicaHost {
   dropStrayLogs(knownTopics: ReadonlySet<string>): Promise<number>;
 }
 
+interface PartitionWork {
+  assignment: PartitionAssignment;
+  record: PartitionRecordState;
+}
+
 type Work =
-  | { kind: 'lead'; partitions: PartitionAssignment[]; stop: Array<{ topic: string; partition: number }> }
+  | { kind: 'partition'; partition: PartitionWork }
   | { kind: 'deleteTopic'; topic: string }
   | { kind: 'config'; topic: string; config: LogConfig }
-  | { kind: 'reconcile'; lead: PartitionAssignment[]; knownTopics: Set<string> }
+  | { kind: 'reconcile'; hosted: PartitionWork[]; knownTopics: Set<string> }
   | { kind: 'dropStray'; knownTopics: Set<string> };
 
 export class MetadataPublisher {
@@ -64,13 +70,13 @@ export class MetadataPublisher {
 
   /** The quorum member replaced its image with a snapshot at `index`. */
   snapshotRestored(index: number, image: MetadataImage): void {
-    const lead: PartitionAssignment[] = [];
+    const hosted: PartitionWork[] = [];
     for (const topic of image.topics.values()) {
       for (const partition of topic.partitions) {
-        if (partition.leader === this.host.nodeId) lead.push(this.assignment(image, topic.name, partition.partition, partition.leaderEpoch));
+        if (partition.replicas.includes(this.host.nodeId)) hosted.push(this.partitionWork(image, topic.name, partition));
       }
     }
-    this.enqueue(index, [{ kind: 'reconcile', lead, knownTopics: new Set(image.topics.keys()) }]);
+    this.enqueue(index, [{ kind: 'reconcile', hosted, knownTopics: new Set(image.topics.keys()) }]);
     this.maybeCheckStrays(index, image);
   }
 
@@ -92,10 +98,8 @@ export class MetadataPublisher {
 
   private workFor(record: MetadataRecord, image: MetadataImage): Work[] {
     switch (record.type) {
-      case 'partition': {
-        if (record.leader === this.host.nodeId) return [{ kind: 'lead', partitions: [this.assignment(image, record.topic, record.partition, record.leaderEpoch)], stop: [] }];
-        return [{ kind: 'lead', partitions: [], stop: [{ topic: record.topic, partition: record.partition }] }];
-      }
+      case 'partition':
+        return [{ kind: 'partition', partition: this.partitionWork(image, record.topic, record) }];
       case 'removeTopic':
         return [{ kind: 'deleteTopic', topic: record.name }];
       case 'topicConfig':
@@ -105,9 +109,11 @@ export class MetadataPublisher {
     }
   }
 
-  private assignment(image: MetadataImage, topic: string, partition: number, leaderEpoch: number): PartitionAssignment {
+  private partitionWork(image: MetadataImage, topic: string, state: PartitionRecordState & { partition: number }): PartitionWork {
     const topicImage = image.topic(topic);
-    return { topic, partition, leaderEpoch, config: logConfigFor(topicImage?.configs ?? {}, this.settings), partitionCount: topicImage?.partitions.length ?? partition + 1 };
+    const assignment = { topic, partition: state.partition, leaderEpoch: state.leaderEpoch, config: logConfigFor(topicImage?.configs ?? {}, this.settings), partitionCount: topicImage?.partitions.length ?? state.partition + 1 };
+    const record = { leader: state.leader, leaderEpoch: state.leaderEpoch, partitionEpoch: state.partitionEpoch, replicas: [...state.replicas], isr: [...state.isr] };
+    return { assignment, record };
   }
 
   private enqueue(index: number, work: readonly Work[]): void {
@@ -123,13 +129,9 @@ export class MetadataPublisher {
 
   private async perform(work: Work): Promise<void> {
     switch (work.kind) {
-      case 'lead': {
-        const hosted = new Set(this.host.hostedPartitions().map(({ topic, partition }) => `${topic}\u0000${partition}`));
-        const stop = work.stop.filter(({ topic, partition }) => hosted.has(`${topic}\u0000${partition}`));
-        if (stop.length > 0) await this.host.stopReplicas(stop);
-        if (work.partitions.length > 0) await this.host.becomeLeader(work.partitions);
+      case 'partition':
+        await this.host.applyPartition(work.partition.assignment, work.partition.record);
         return;
-      }
       case 'deleteTopic':
         await this.host.deleteTopic(work.topic);
         return;
@@ -137,12 +139,12 @@ export class MetadataPublisher {
         this.host.updateTopicConfig(work.topic, work.config);
         return;
       case 'reconcile': {
-        const leading = new Set(work.lead.map(({ topic, partition }) => `${topic}\u0000${partition}`));
-        const stop = this.host.hostedPartitions().filter(({ topic, partition }) => !leading.has(`${topic}\u0000${partition}`));
+        const keep = new Set(work.hosted.map(({ assignment }) => `${assignment.topic}\u0000${assignment.partition}`));
+        const stop = this.host.hostedPartitions().filter(({ topic, partition }) => !keep.has(`${topic}\u0000${partition}`));
         for (const topic of new Set(stop.filter(({ topic }) => !work.knownTopics.has(topic)).map(({ topic }) => topic))) await this.host.deleteTopic(topic);
         const kept = stop.filter(({ topic }) => work.knownTopics.has(topic));
         if (kept.length > 0) await this.host.stopReplicas(kept);
-        if (work.lead.length > 0) await this.host.becomeLeader(work.lead);
+        for (const { assignment, record } of work.hosted) await this.host.applyPartition(assignment, record);
         return;
       }
       case 'dropStray': {

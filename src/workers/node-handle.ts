@@ -7,6 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
+import { Doorbell } from '../runtime/doorbell.js';
 import { RingReader, RingWriter } from '../runtime/shared-ring.js';
 import { PauseSwitch } from './node-pause.js';
 import { spawnNodeWorker, type SpawnedNodeWorker } from './node-spawn.js';
@@ -27,6 +28,7 @@ import {
   type ProduceRequest,
 } from './node-protocol.js';
 import type { NodeWorkerCommand, NodeWorkerInit, NodeWorkerMessage } from './node-worker.js';
+import type { AlterPartitionRequest } from './broker-node.js';
 import { isQuorumEvent, type QuorumCommand, type QuorumEvent } from './quorum-protocol.js';
 
 type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
@@ -38,6 +40,8 @@ const MAX_COMPLETIONS_PER_DRAIN = 256;
 
 export class NodeHandle {
   readonly nodeId: number;
+  /** The node's wake-up cell (its peers' link writers ring it too). */
+  readonly doorbell: SharedArrayBuffer;
   private readonly worker: Worker;
   private readonly requests: RingWriter;
   private readonly completions: RingReader;
@@ -63,6 +67,8 @@ export class NodeHandle {
   onDrained: () => void = () => {};
   /** Messages of the node's metadata quorum member (Raft traffic, applied entries, status). */
   onQuorumEvent: (event: QuorumEvent) => void = () => {};
+  /** A partition leader on this node proposes an ISR change. */
+  onAlterPartition: (request: AlterPartitionRequest) => void = () => {};
 
   /**
    * Takes over a worker spawned earlier (`spawnNodeWorker`, so it could load its code while the
@@ -74,7 +80,8 @@ export class NodeHandle {
     spawned: SpawnedNodeWorker = spawnNodeWorker(Limits.ringCapacityBytes),
   ) {
     this.nodeId = data.nodeId;
-    this.requests = new RingWriter(spawned.requestRing);
+    this.requests = new RingWriter(spawned.requestRing, { doorbell: new Doorbell(spawned.doorbell) });
+    this.doorbell = spawned.doorbell;
     this.backlogPauseBytes = spawned.ringCapacityBytes * BACKLOG_PAUSE_FRACTION;
     this.completions = new RingReader(spawned.completionRing);
     this.worker = spawned.worker;
@@ -92,6 +99,7 @@ export class NodeHandle {
     });
     this.worker.on('message', (message: NodeWorkerMessage) => {
       if (isQuorumEvent(message)) this.onQuorumEvent(message);
+      else if (message.type === 'alterPartition') this.onAlterPartition(message.request);
     });
     this.exitPromise = new Promise((resolve) => this.worker.once('exit', resolve));
     // A node that dies (a bug, or a fatal storage error) must fail its requests, not strand them.
@@ -120,6 +128,11 @@ export class NodeHandle {
 
   /** Hands the node's quorum member a Raft message or a proposal (dropped once the worker is gone). */
   sendQuorum(command: QuorumCommand): void {
+    this.post(command);
+  }
+
+  /** Tells the node about a peer's new links, or answers its AlterPartition (dropped once gone). */
+  post(command: NodeWorkerCommand): void {
     if (this.exited || this.stopped) return;
     this.worker.postMessage(command);
   }

@@ -25,9 +25,12 @@ export const MessageKind = {
   PRODUCE: 1,
   FETCH: 2,
   CONTROL: 3,
+  /** Node to node (see replica-protocol.ts): a follower's fetch, and the leader's answer. */
+  REPLICA_FETCH: 4,
+  REPLICA_FETCH_RESPONSE: 5,
 } as const;
 
-const HEADER_BYTES = 1 + 4;
+export const HEADER_BYTES = 1 + 4;
 
 // ---- produce ------------------------------------------------------------------------------
 

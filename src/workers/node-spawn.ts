@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Limits } from '../runtime/limits.js';
+import { createDoorbell } from '../runtime/doorbell.js';
 import { createRingBuffer } from '../runtime/shared-ring.js';
 import { createPauseCell } from './node-pause.js';
 
@@ -13,6 +14,8 @@ export interface SpawnedNodeWorker {
   readonly requestRing: SharedArrayBuffer;
   readonly completionRing: SharedArrayBuffer;
   readonly ringCapacityBytes: number;
+  /** The node's wake-up cell for all its inbound rings (see doorbell.ts). */
+  readonly doorbell: SharedArrayBuffer;
   /** Fault injection's pause switch (see node-pause.ts). */
   readonly pauseCell: SharedArrayBuffer;
   /** An error the worker raised before anyone listened, if any. */
@@ -23,6 +26,7 @@ export interface SpawnedNodeWorker {
 export interface NodeWorkerSpawnData {
   requestRing: SharedArrayBuffer;
   completionRing: SharedArrayBuffer;
+  doorbell: SharedArrayBuffer;
   pauseCell: SharedArrayBuffer;
 }
 
@@ -30,10 +34,11 @@ export function spawnNodeWorker(ringCapacityBytes: number = Limits.ringCapacityB
   const requestRing = createRingBuffer(ringCapacityBytes);
   const completionRing = createRingBuffer(ringCapacityBytes);
   const pauseCell = createPauseCell();
+  const doorbell = createDoorbell();
   const worker = new Worker(new URL('./node-worker.js', import.meta.url), {
-    workerData: { requestRing, completionRing, pauseCell } satisfies NodeWorkerSpawnData,
+    workerData: { requestRing, completionRing, doorbell, pauseCell } satisfies NodeWorkerSpawnData,
   });
-  const spawned: SpawnedNodeWorker = { worker, requestRing, completionRing, ringCapacityBytes, pauseCell, earlyError: null };
+  const spawned: SpawnedNodeWorker = { worker, requestRing, completionRing, ringCapacityBytes, doorbell, pauseCell, earlyError: null };
   worker.once('error', (error) => {
     spawned.earlyError ??= error;
   });

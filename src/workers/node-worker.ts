@@ -7,7 +7,8 @@ import { systemClock, systemMonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import { Logger, type LogLevel } from '../runtime/logger.js';
 import { cryptoRandom } from '../runtime/random.js';
-import { BrokerNode, type BrokerNodeOptions } from './broker-node.js';
+import { BrokerNode, type AlterPartitionRequest, type BrokerNodeOptions } from './broker-node.js';
+import type { PeerLink } from './node-links.js';
 import { MetadataPublisher } from './metadata-publisher.js';
 import { MetadataQuorumMember } from './metadata-quorum.js';
 import { defaultBrokerSettings, type BrokerSettings } from '../config/broker-config.js';
@@ -15,7 +16,7 @@ import { blockWhilePaused } from './node-pause.js';
 import type { NodeWorkerSpawnData } from './node-spawn.js';
 import type { QuorumCommand, QuorumEvent, QuorumSettings } from './quorum-protocol.js';
 
-export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger' | 'files' | 'onLogDirOffline'> & {
+export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' | 'logger' | 'files' | 'onLogDirOffline' | 'onAlterPartition'> & {
   logLevel: LogLevel;
   /** The node's seat in the metadata quorum (null: the node is not a voter). */
   quorum?: QuorumSettings | null;
@@ -24,15 +25,23 @@ export type NodeWorkerData = Omit<BrokerNodeOptions, 'clock' | 'monotonicClock' 
 };
 
 /** The configuration a worker gets after it is spawned (the rings came with the spawn). */
-export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing'>;
+export type NodeWorkerInit = Omit<NodeWorkerData, 'requestRing' | 'completionRing' | 'doorbell'>;
 
-export type NodeWorkerCommand = { type: 'init'; data: NodeWorkerInit } | QuorumCommand;
+export type NodeWorkerCommand =
+  | { type: 'init'; data: NodeWorkerInit }
+  /** A peer restarted: swap in the new rings to and from it. */
+  | { type: 'replaceLink'; link: PeerLink }
+  /** The controller's answer to this node's AlterPartition. */
+  | { type: 'alterPartitionAnswer'; topic: string; partition: number; partitionEpoch: number; errorCode: number }
+  | QuorumCommand;
 
 export type NodeWorkerMessage =
   | { type: 'ready'; nodeId: number; partitions: number; cleanShutdown: boolean; openMs: number }
   | { type: 'stopped'; nodeId: number }
   /** The node's data dir went offline after an I/O error (see BrokerNode.onLogDirOffline). */
   | { type: 'logDirOffline'; nodeId: number; reason: string }
+  /** A partition leader proposes an ISR change to the controller. */
+  | { type: 'alterPartition'; nodeId: number; request: AlterPartitionRequest }
   | QuorumEvent;
 
 /** The worker loads its code as soon as it is spawned, then waits here for its configuration. */
@@ -49,14 +58,22 @@ function nextInit(): Promise<NodeWorkerInit> {
 
 async function main(): Promise<void> {
   const spawn = workerData as NodeWorkerSpawnData;
-  const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing };
+  const data: NodeWorkerData = { ...(await nextInit()), requestRing: spawn.requestRing, completionRing: spawn.completionRing, doorbell: spawn.doorbell };
   const logger = new Logger(`node-${data.nodeId}`, data.logLevel);
   const started = performance.now();
   const onLogDirOffline = (reason: string): void => {
     const message: NodeWorkerMessage = { type: 'logDirOffline', nodeId: data.nodeId, reason };
     parentPort!.postMessage(message);
   };
-  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger, onLogDirOffline });
+  const onAlterPartition = (request: AlterPartitionRequest): void => {
+    const message: NodeWorkerMessage = { type: 'alterPartition', nodeId: data.nodeId, request };
+    parentPort!.postMessage(message);
+  };
+  const node = new BrokerNode({ ...data, clock: systemClock, monotonicClock: systemMonotonicClock, logger, onLogDirOffline, onAlterPartition });
+  parentPort!.on('message', (command: NodeWorkerCommand) => {
+    if (command.type === 'replaceLink') node.replacePeerLink(command.link);
+    else if (command.type === 'alterPartitionAnswer') node.onAlterPartitionAnswer(command.topic, command.partition, command.partitionEpoch, command.errorCode);
+  });
   await node.recoverFromJournal();
   const quorum = startQuorumMember(data, node, logger);
   // The tick keeps this worker's event loop alive: Atomics.waitAsync holds no handle.

@@ -1,48 +1,66 @@
 /**
- * A partition replica hosted by a node: its log, leader epoch and high watermark.
+ * A partition replica hosted by a node: its log and its replication state (the pure
+ * PartitionState: role, leader epoch, ISR, high watermark, pending acks). The node feeds the
+ * state from the log and hands its effects out (see BrokerNode.processReady).
  *
- * With one replica per partition the high watermark is the durable log end offset under the
- * `always` flush policy (consumers never see what a crash could take back), and the log end
- * offset under `interval` and `never`, where acknowledgements do not wait for fsync either.
+ * Durability as replication sees it: under the `always` flush policy a replica's durable end
+ * is what is fsynced (or journaled); under `interval` and `never` acknowledgements do not wait
+ * for fsync, so the log end counts as durable, on leaders and followers alike.
  */
 import { FlushPolicy } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import { PartitionState, ReplicaRole, type LocalLogPosition } from '../replication/partition-state.js';
 
 export class PartitionReplica {
-  private hw = 0;
+  readonly state: PartitionState;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly log: PartitionLog,
-    public leaderEpoch: number,
+    localNodeId: number,
+    replicaLagTimeMaxMs: number,
+    /** The high watermark checkpointed before a restart (0 if none): where this replica resumes. */
+    private readonly checkpointedHighWatermark = 0,
   ) {
-    this.refreshHighWatermark();
+    this.state = new PartitionState({ topic, partition, localNodeId, replicaLagTimeMaxMs });
+  }
+
+  get leaderEpoch(): number {
+    return this.state.leaderEpoch;
+  }
+
+  get isLeader(): boolean {
+    return this.state.role === ReplicaRole.LEADER;
   }
 
   get highWatermark(): number {
-    return this.hw;
+    return this.state.highWatermark;
   }
 
-  /** Transactions are not in yet: the last stable offset is the high watermark. */
   get lastStableOffset(): number {
-    return this.hw;
+    return this.state.lastStableOffset;
   }
 
   get waitsForFsync(): boolean {
     return this.log.config.flushPolicy === FlushPolicy.ALWAYS;
   }
 
-  /** Moves the high watermark to what may be exposed now; returns whether it advanced. */
-  refreshHighWatermark(): boolean {
-    const next = this.waitsForFsync ? Math.min(this.log.durableEndOffset, this.log.logEndOffset) : this.log.logEndOffset;
-    if (next === this.hw) return false;
-    if (next < this.hw && next >= this.log.logStartOffset) {
-      // Only truncation (not yet possible with one replica) may move it back.
-      throw new Error(`high watermark of ${this.topic}-${this.partition} would move back from ${this.hw} to ${next}`);
-    }
-    this.hw = next;
-    return true;
+  /** The end of what a crash cannot take back (see the header). */
+  get durableEndOffset(): number {
+    const logEnd = this.log.logEndOffset;
+    return this.waitsForFsync ? Math.min(this.log.durableEndOffset, logEnd) : logEnd;
+  }
+
+  /** The log's position for a partition record (the state starts a new epoch from it). */
+  localPosition(): LocalLogPosition {
+    const logEndOffset = this.log.logEndOffset;
+    return { logEndOffset, durableEndOffset: this.durableEndOffset, highWatermark: Math.min(Math.max(this.checkpointedHighWatermark, this.state.highWatermark), logEndOffset) };
+  }
+
+  /** Tells the state the log grew or became more durable. */
+  syncLocalLog(): void {
+    this.state.onLocalLogChanged(this.log.logEndOffset, this.durableEndOffset);
   }
 }
 

@@ -93,12 +93,12 @@ test('a replication factor above the unfenced nodes fails with Kafka\'s message;
   const single = setup(3, { maxReplicationFactor: 1, broker: { 'default.replication.factor': 3 } });
   const [refused] = await single.controller.createTopics([{ name: 'r3', numPartitions: 1, replicationFactor: 3 }]);
   assert.equal(refused!.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
-  assert.match(refused!.errorMessage!, /this broker does not replicate yet/);
+  assert.match(refused!.errorMessage!, /larger than 1, the most this broker places/);
   const [defaulted] = await single.controller.createTopics([{ name: 'default', numPartitions: 1, replicationFactor: -1 }]);
   assert.deepEqual([defaulted!.errorCode, defaulted!.replicationFactor], [ErrorCode.NONE, 1], 'the default is capped by what the broker replicates');
   const [pinned] = await single.controller.createTopics([{ name: 'pinned', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [0, 1] }] }]);
   assert.equal(pinned!.errorCode, ErrorCode.INVALID_REPLICA_ASSIGNMENT);
-  assert.match(pinned!.errorMessage!, /this broker does not replicate yet/);
+  assert.match(pinned!.errorMessage!, /larger than 1, the most this broker places/);
 });
 
 test('explicit assignments: distinct valid node ids, one length for all partitions; fenced replicas stay out of the ISR', async () => {

@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/schema/index.js';
-import { encodeRecordBatch } from '../../src/protocol/records/records.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/records.js';
 import { RawConnection } from '../helpers/raw-client.js';
 import type { BrokerHandle } from '../../src/index.js';
 
@@ -96,4 +98,22 @@ export function fetchBody(topic: string, partition: number, fetchOffset: bigint,
 export async function fetchPartition(connection: RawConnection, topic: string, partition: number, fetchOffset: bigint, options: Parameters<typeof fetchBody>[3] = {}): Promise<FetchPartitionResponse> {
   const response = await connection.request<{ responses: Array<{ partitions: FetchPartitionResponse[] }> }>(ApiKey.Fetch, 11, fetchBody(topic, partition, fetchOffset, options), 40_000);
   return response.responses[0]!.partitions[0]!;
+}
+
+/** Every record of `topic`-0 from offset 0 up to the high watermark, as the leader serves them. */
+export async function readAll(connection: RawConnection, topic: string): Promise<Array<{ offset: number; key: string; value: string | null }>> {
+  const records: Array<{ offset: number; key: string; value: string | null }> = [];
+  let offset = 0n;
+  for (let round = 0; round < 1000; round++) {
+    const fetched = await fetchPartition(connection, topic, 0, offset);
+    assert.equal(fetched.errorCode, ErrorCode.NONE);
+    if (fetched.records === null || fetched.records.length === 0) break;
+    for (const batch of decodeRecordBatches(fetched.records)) {
+      for (const record of batch.records) {
+        if (record.offset >= Number(offset)) records.push({ offset: record.offset, key: record.key!.toString(), value: record.value?.toString() ?? null });
+      }
+      offset = BigInt(batch.baseOffset + batch.lastOffsetDelta + 1);
+    }
+  }
+  return records;
 }

@@ -170,9 +170,10 @@ test('CreateTopics validates names, counts, replication factor and configs', asy
   assert.equal((await create({ name: 'bad name!' })).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
   assert.equal((await create({ name: 'x'.repeat(250) })).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
   assert.equal((await create({ name: 'zero', numPartitions: 0 })).errorCode, ErrorCode.INVALID_PARTITIONS);
-  const replicated = await create({ name: 'rf3', replicationFactor: 3 });
-  assert.equal(replicated.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
-  assert.match(replicated.errorMessage ?? '', /replicat/);
+  const tooReplicated = await create({ name: 'rf4', replicationFactor: 4 });
+  assert.equal(tooReplicated.errorCode, ErrorCode.INVALID_REPLICATION_FACTOR);
+  assert.match(tooReplicated.errorMessage ?? '', /larger than 3, the most this broker places/);
+  assert.equal((await create({ name: 'rf3', replicationFactor: 3 })).errorCode, ErrorCode.NONE);
   const badConfig = await create({ name: 'cfg', configs: [{ name: 'retention.ms', value: 'soon' }] });
   assert.equal(badConfig.errorCode, ErrorCode.INVALID_CONFIG);
   assert.match(badConfig.errorMessage ?? '', /retention\.ms/);

@@ -3,26 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records/records.js';
-import { createTopic, fetchPartition, leaderConnection, produce } from './broker-fixtures.js';
-import type { RawConnection } from '../helpers/raw-client.js';
+import { encodeRecordBatch } from '../../src/protocol/records/records.js';
+import { createTopic, leaderConnection, produce, readAll } from './broker-fixtures.js';
 
-async function readAll(connection: RawConnection, topic: string): Promise<Array<{ offset: number; key: string; value: string | null }>> {
-  const records: Array<{ offset: number; key: string; value: string | null }> = [];
-  let offset = 0n;
-  for (let round = 0; round < 1000; round++) {
-    const fetched = await fetchPartition(connection, topic, 0, offset);
-    assert.equal(fetched.errorCode, ErrorCode.NONE);
-    if (fetched.records === null || fetched.records.length === 0) break;
-    for (const batch of decodeRecordBatches(fetched.records)) {
-      for (const record of batch.records) {
-        if (record.offset >= Number(offset)) records.push({ offset: record.offset, key: record.key!.toString(), value: record.value?.toString() ?? null });
-      }
-      offset = BigInt(batch.baseOffset + batch.lastOffsetDelta + 1);
-    }
-  }
-  return records;
-}
 
 test('a compacted topic keeps the latest value per key and offsets stay put', { timeout: 60_000 }, async () => {
   await compactedTopicKeepsLatestValues(startBroker);

@@ -8,25 +8,28 @@ import { Logger } from '../../src/runtime/logger.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import { MetadataPublisher, type ReplicaHost } from '../../src/workers/metadata-publisher.js';
 import type { PartitionAssignment } from '../../src/workers/node-protocol.js';
+import type { PartitionRecordState } from '../../src/replication/partition-state.js';
 
 class RecordingHost implements ReplicaHost {
   readonly calls: string[] = [];
   readonly hosted = new Map<string, { topic: string; partition: number }>();
   readonly logsOnDisk = new Set<string>();
   configs = new Map<string, LogConfig>();
-  /** Resolves the pending becomeLeader (to show work runs one entry at a time). */
+  /** Resolves the pending applyPartition (to show work runs one entry at a time). */
   release: (() => void) | null = null;
   holdLeaders = false;
 
   constructor(readonly nodeId: number) {}
 
-  async becomeLeader(partitions: readonly PartitionAssignment[]): Promise<void> {
-    if (this.holdLeaders) await new Promise<void>((resolve) => (this.release = resolve));
-    for (const { topic, partition, leaderEpoch } of partitions) {
-      this.calls.push(`lead ${topic}-${partition}@${leaderEpoch}`);
-      this.hosted.set(`${topic}-${partition}`, { topic, partition });
-      this.logsOnDisk.add(topic);
+  async applyPartition({ topic, partition, leaderEpoch }: PartitionAssignment, record: PartitionRecordState): Promise<void> {
+    if (!record.replicas.includes(this.nodeId)) {
+      if (this.hosted.delete(`${topic}-${partition}`)) this.calls.push(`stop ${topic}-${partition}`);
+      return;
     }
+    if (this.holdLeaders) await new Promise<void>((resolve) => (this.release = resolve));
+    this.calls.push(`${record.leader === this.nodeId ? 'lead' : `follow ${record.leader}`} ${topic}-${partition}@${leaderEpoch}`);
+    this.hosted.set(`${topic}-${partition}`, { topic, partition });
+    this.logsOnDisk.add(topic);
   }
 
   async stopReplicas(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<void> {
@@ -141,4 +144,14 @@ test('a snapshot replaces everything: partitions led elsewhere stop, removed top
   await publisher.idle();
   assert.deepEqual(host.calls, ['delete removed', 'stop keep-1', 'lead keep-0@3', 'lead fresh-0@0']);
   assert.equal(published.at(-1), 40);
+});
+
+test('a partition record with this node among several replicas makes it a follower of the named leader', async () => {
+  const { host, publisher, apply } = setup(2);
+  const replicated = (leader: number, leaderEpoch: number, replicas: number[]): MetadataRecord => ({ type: 'partition', topic: 'r', partition: 0, replicas, isr: replicas, leader, leaderEpoch, partitionEpoch: leaderEpoch });
+  apply(topic('r'), replicated(0, 0, [0, 1, 2]));
+  apply(replicated(2, 1, [0, 1, 2])); // node 0 fails: this node leads
+  apply(replicated(1, 2, [0, 1])); // reassigned away from this node
+  await publisher.idle();
+  assert.deepEqual(host.calls, ['follow 0 r-0@0', 'lead r-0@1', 'stop r-0']);
 });

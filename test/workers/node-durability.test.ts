@@ -39,7 +39,7 @@ function openNode(dataDir: string): Node {
     logger: new Logger('test', 'silent'),
     onDurable: () => {},
   });
-  return { logs, durability, replica: new PartitionReplica('t', 0, logs.getOrCreate('t', 0, config), 0) };
+  return { logs, durability, replica: new PartitionReplica('t', 0, logs.getOrCreate('t', 0, config), 0, 10_000) };
 }
 
 /** Appends `count` records labelled `label` as one drain does, and waits until they are durable. */
@@ -121,7 +121,7 @@ test('after truncateLog the journal acknowledges no appends of this drain past t
 test('a journal flush under way when truncateLog starts acknowledges its ranges before the truncation, not after', async () => {
   const node = openNode(temporaryDirectory());
   await append(node, 'a', 5, true);
-  const other = new PartitionReplica('t', 1, node.logs.getOrCreate('t', 1, config), 0);
+  const other = new PartitionReplica('t', 1, node.logs.getOrCreate('t', 1, config), 0, 10_000);
   const batch = clientBatch(5, 40, 1_700_000_000_000, 'b');
   const { baseOffset, lastOffset } = node.replica.log.appendAsLeader(batch, 0);
   node.durability.recordAppend(node.replica, batch, { from: baseOffset, to: lastOffset + 1 }, true);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { encodeRecordBatch } from '../../src/protocol/records/records.js';
 import { systemClock } from '../../src/runtime/clock.js';
+import { createDoorbell, Doorbell } from '../../src/runtime/doorbell.js';
 import { Logger } from '../../src/runtime/logger.js';
 import { createRingBuffer, RingReader, RingWriter } from '../../src/runtime/shared-ring.js';
 import type { StorageFileOps } from '../../src/storage/file-ops.js';
@@ -44,7 +45,8 @@ export class NodeOnThisThread {
   constructor(options: NodeOnThisThreadOptions) {
     const requestRing = createRingBuffer(1 << 20);
     const completionRing = createRingBuffer(1 << 20);
-    this.requests = new RingWriter(requestRing);
+    const doorbell = createDoorbell();
+    this.requests = new RingWriter(requestRing, { doorbell: new Doorbell(doorbell) });
     this.completions = new RingReader(completionRing);
     this.logConfig = { ...defaultLogConfig, ...options.logConfig };
     this.node = new BrokerNode({
@@ -52,6 +54,7 @@ export class NodeOnThisThread {
       dataDir: options.dataDir,
       requestRing,
       completionRing,
+      doorbell,
       topicConfigs: { t: this.logConfig },
       defaultLogConfig: this.logConfig,
       retentionCheckIntervalMs: 600_000,
