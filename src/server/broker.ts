@@ -47,6 +47,7 @@ export class Broker implements BrokerServices {
   private dataDirLock: DataDirLock | null = null;
   private quorumSettingsByNode: QuorumSettings[] = [];
   private livenessTimer: NodeJS.Timeout | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
   private fencing = false;
   /** Fault injection: which nodes reach which (node-to-node messages consult it). */
   readonly networkPartitions: NetworkPartitions;
@@ -234,6 +235,10 @@ export class Broker implements BrokerServices {
     const intervalMs = Math.max(10, Math.min(this.settings['broker.heartbeat.interval.ms'], this.settings['broker.session.timeout.ms'] / 4));
     this.livenessTimer = setInterval(() => void this.checkLiveness(), intervalMs);
     this.livenessTimer.unref();
+    if (this.settings['auto.leader.rebalance.enable']) {
+      this.rebalanceTimer = setInterval(() => void this.restorePreferredLeaders(), this.settings['leader.imbalance.check.interval.seconds'] * 1000);
+      this.rebalanceTimer.unref();
+    }
   }
 
   private async checkLiveness(): Promise<void> {
@@ -246,6 +251,17 @@ export class Broker implements BrokerServices {
       await this.controller.setNodesFenced(changes);
     } finally {
       this.fencing = false;
+    }
+  }
+
+  /** auto.leader.rebalance.enable: leadership goes back to each partition's first replica once it is in sync. */
+  private async restorePreferredLeaders(): Promise<void> {
+    if (this.stopping !== null || this.fencing || this.controllerId < 0) return;
+    try {
+      const moved = await this.controller.electPreferredLeaders();
+      if (moved > 0) this.logger.info('preferred leaders restored', { partitions: moved });
+    } catch (error) {
+      this.logger.debug('preferred leader election failed; next check retries', { error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -372,6 +388,7 @@ export class Broker implements BrokerServices {
 
   private async stopComponents(): Promise<void> {
     if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
+    if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
     await this.adminServer?.close();
     const closed = Promise.all([...this.servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of this.connections) connection.shutdown();

@@ -162,8 +162,8 @@ export class BrokerNode implements ReplicaHost {
   /** Followers whose log is being truncated; they sit out fetches until it is done. */
   private readonly truncating = new Set<PartitionReplica>();
   private readonly groups: GroupCoordinators;
-  /** acks=all appends waiting, by ack id (PartitionState completes them). */
-  private readonly pendingAcks = new Map<number, { produce: PendingProduce; index: number }>();
+  /** acks=all appends waiting, by ack id (PartitionState completes them with an error code). */
+  private readonly pendingAcks = new Map<number, (errorCode: number) => void>();
   private nextAckId = 1;
   /** Leaders appended to in this drain: their parked follower fetches wake after it. */
   private readonly appendedThisDrain = new Set<PartitionReplica>();
@@ -213,6 +213,7 @@ export class BrokerNode implements ReplicaHost {
       options.groupConfig,
       (replica) => this.onLocalLogChanged(replica),
       (replica) => this.durability.flushSoon(replica, this.draining),
+      (replica, requiredOffset, timeoutMs) => new Promise((resolve) => this.awaitHighWatermark(replica, requiredOffset, timeoutMs, resolve)),
     );
     this.durability = new NodeDurability({
       dataDir: options.dataDir,
@@ -346,13 +347,8 @@ export class BrokerNode implements ReplicaHost {
       this.completeProduce(produce);
       return;
     }
-    const deadlineMs = this.options.clock.nowMs() + Math.max(0, request.timeoutMs);
     for (const [replica, index, requiredOffset] of waitingAcks) {
-      const ackId = this.nextAckId;
-      this.nextAckId = this.nextAckId >= Number.MAX_SAFE_INTEGER ? 1 : this.nextAckId + 1;
-      this.pendingAcks.set(ackId, { produce, index });
-      replica.state.addPendingAck(ackId, requiredOffset, deadlineMs, replica.log.config.minInsyncReplicas);
-      this.processReady(replica);
+      this.awaitHighWatermark(replica, requiredOffset, request.timeoutMs, (errorCode) => this.producePartAcked(produce, index, errorCode));
     }
     if (durable.length === 0) return;
     Promise.all(durable).then(
@@ -378,15 +374,29 @@ export class BrokerNode implements ReplicaHost {
     this.complete((ring) => writeProduceCompletion(ring, produce.requestId, produce.results));
   }
 
+  private producePartAcked(produce: PendingProduce, index: number, errorCode: number): void {
+    if (produce.done) return;
+    if (errorCode !== ErrorCode.NONE) produce.results[index] = produceError(errorCode, ackErrorMessage(errorCode));
+    this.producePartDone(produce);
+  }
+
+  /**
+   * Calls `done` once the high watermark reaches `requiredOffset` (NONE), or with why not:
+   * REQUEST_TIMED_OUT after `timeoutMs`, NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER.
+   */
+  private awaitHighWatermark(replica: PartitionReplica, requiredOffset: number, timeoutMs: number, done: (errorCode: number) => void): void {
+    const ackId = this.nextAckId;
+    this.nextAckId = this.nextAckId >= Number.MAX_SAFE_INTEGER ? 1 : this.nextAckId + 1;
+    this.pendingAcks.set(ackId, done);
+    replica.state.addPendingAck(ackId, requiredOffset, this.options.clock.nowMs() + Math.max(0, timeoutMs), replica.log.config.minInsyncReplicas);
+    this.processReady(replica);
+  }
+
   private ackCompleted(ack: CompletedAck): void {
-    const waiting = this.pendingAcks.get(ack.ackId);
-    if (waiting === undefined) return;
+    const done = this.pendingAcks.get(ack.ackId);
+    if (done === undefined) return;
     this.pendingAcks.delete(ack.ackId);
-    if (waiting.produce.done) return;
-    if (ack.errorCode !== ErrorCode.NONE) {
-      waiting.produce.results[waiting.index] = produceError(ack.errorCode, ackErrorMessage(ack.errorCode));
-    }
-    this.producePartDone(waiting.produce);
+    done(ack.errorCode);
   }
 
   /** Appends one partition's batch; `lastOffset` is -1 when nothing was appended. */

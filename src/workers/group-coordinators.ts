@@ -23,6 +23,8 @@ export interface ForwardedGroupRequest {
 }
 
 const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+/** offsets.commit.timeout.ms (Kafka's default): how long a commit waits for the ISR. */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5000;
 
 /** The coordinator code is loaded on first use: most nodes of a test broker never host a group. */
 type GroupModule = typeof import('../group/index.js');
@@ -44,6 +46,11 @@ export class GroupCoordinators {
      * way if there is one (so a drain of commits costs one fsync, inline when alone), else now.
      */
     private readonly requestFlush: (replica: PartitionReplica) => void = (replica) => void replica.log.flush().catch(() => undefined),
+    /**
+     * Resolves with NONE once the partition's high watermark reaches `requiredOffset` (the ISR
+     * has the records, as Kafka commits offsets with acks=all), else with the error code.
+     */
+    private readonly awaitReplicated: (replica: PartitionReplica, requiredOffset: number, timeoutMs: number) => Promise<number> = async () => ErrorCode.NONE,
   ) {}
 
   /** Starts coordinating `replica`'s partition: builds a coordinator and loads it from the log. */
@@ -123,6 +130,11 @@ export class GroupCoordinators {
   /** Appends coordinator records as one batch; `done` after the covering fsync (or failure). */
   private persist(replica: PartitionReplica, records: readonly OffsetsTopicRecord[], done: (error: Error | null) => void): void {
     let lastOffset: number;
+    const problem = replica.state.appendProblem(-1, replica.log.config.minInsyncReplicas);
+    if (problem !== null) {
+      done(new this.module!.OffsetsAppendError(`${replica.topic}-${replica.partition} cannot take acks=all appends now`, problem));
+      return;
+    }
     try {
       const batch = encodeRecordBatch({ records: records.map((record) => ({ key: record.key, value: record.value })), timestampMs: this.clock.nowMs() });
       lastOffset = replica.log.appendInternal(batch, replica.leaderEpoch).lastOffset;
@@ -133,10 +145,12 @@ export class GroupCoordinators {
     }
     const durable = replica.log.whenDurable(lastOffset);
     if (replica.waitsForFsync) this.requestFlush(replica);
+    const replicated = this.awaitReplicated(replica, lastOffset + 1, OFFSETS_COMMIT_TIMEOUT_MS);
     durable.then(
-      () => {
+      async () => {
         this.onAppended(replica);
-        done(null);
+        const errorCode = await replicated;
+        done(errorCode === ErrorCode.NONE ? null : new this.module!.OffsetsAppendError(`${replica.topic}-${replica.partition}: the records were not replicated`, errorCode));
       },
       (error: unknown) => done(new this.module!.OffsetsAppendError(error instanceof Error ? error.message : String(error), ErrorCode.KAFKA_STORAGE_ERROR)),
     );
