@@ -62,7 +62,7 @@ test('kafkajs gzip batches: read back by kafkajs, @platformatic/kafka and kcat',
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
     } finally {
       await admin.disconnect();
     }
@@ -94,7 +94,7 @@ for (const codec of ['snappy', 'lz4'] as const) {
       const topic = uniqueTopic(`${codec}-platformatic`);
       const admin = new Admin({ clientId: 'compat-platformatic-admin', bootstrapBrokers, retries: 3, retryDelay: 100 });
       try {
-        await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+        await admin.createTopics({ topics: [topic], partitions: 3, replicas: 3 });
       } finally {
         await admin.close();
       }

@@ -29,7 +29,10 @@ export const installHint =
 // ---------------------------------------------------------------------------------------------
 // Broker
 
-/** Three nodes (partitions spread over three listeners), 3 partitions per topic, loopback only. */
+/**
+ * Three nodes (partitions spread over three listeners), 3 partitions per topic, each replicated
+ * to all three nodes with min.insync.replicas 2 (a Kafka production setup), loopback only.
+ */
 export async function startCompatBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
   return startBroker({
     nodes: 3,
@@ -37,7 +40,7 @@ export async function startCompatBroker(options: StartBrokerOptions = {}): Promi
     host: '127.0.0.1',
     logLevel: 'error',
     ...options,
-    broker: { 'num.partitions': 3, 'auto.create.topics.enable': true, ...options.broker },
+    broker: { 'num.partitions': 3, 'auto.create.topics.enable': true, 'default.replication.factor': 3, 'min.insync.replicas': 2, ...options.broker },
   });
 }
 
@@ -846,7 +849,7 @@ export async function openGroupObserver(bootstrapServers: string): Promise<Group
   await producer.connect();
   return {
     async createTopic(topic, partitionCount) {
-      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic, numPartitions: partitionCount, replicationFactor: 3 }], waitForLeaders: true });
     },
     async produce(topic, messages) {
       for (let start = 0; start < messages.length; start += 100) {

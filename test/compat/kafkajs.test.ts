@@ -24,7 +24,7 @@ test('kafkajs: admin create, keyed produce, read back by partition', { timeout: 
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const created = await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      const created = await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
       assert.equal(created, true, 'createTopics reports the topic as new');
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
       const partitions = metadata.topics[0]?.partitions ?? [];

@@ -80,7 +80,7 @@ test('kafkajs: 1 MiB values produced and consumed (kcat reads them too)', { time
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
     } finally {
       await admin.disconnect();
     }

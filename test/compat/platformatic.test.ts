@@ -22,7 +22,7 @@ test('@platformatic/kafka: admin create, keyed produce, fetch back by partition'
 
     const admin = new Admin({ clientId: 'compat-platformatic-admin', bootstrapBrokers, retries: 3, retryDelay: 100 });
     try {
-      const created = await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
+      const created = await admin.createTopics({ topics: [topic], partitions: 3, replicas: 3 });
       assert.equal(created.length, 1);
       assert.equal(created[0]?.name, topic);
       // CreateTopics v4 (the highest both sides speak) has no partition count in its response, so

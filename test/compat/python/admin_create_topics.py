@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 admin_create_topics.py CLIENT BOOTSTRAP TIMEOUT_SECONDS TOPIC...
 
 CLIENT is "confluent" (confluent_kafka.admin.AdminClient, librdkafka) or "kafka-python"
-(kafka.admin.KafkaAdminClient). Each topic gets 2 partitions, replication factor 1; the client's
+(kafka.admin.KafkaAdminClient). Each topic gets 2 partitions, replication factor 2 (one of the three nodes is killed in between); the client's
 own retries cover a controller that moved. Prints one JSON document on stdout:
 {"created": [...], "controller": <id the client saw>}; diagnostics go to stderr.
 """
@@ -21,7 +21,7 @@ def with_confluent(bootstrap, topics, timeout):
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": "compat-confluent-admin"})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1) for topic in topics], request_timeout=timeout)
+    futures = admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=2) for topic in topics], request_timeout=timeout)
     for topic, future in futures.items():
         future.result(timeout=timeout)
     metadata = admin.list_topics(timeout=timeout)
@@ -53,7 +53,7 @@ def with_kafka_python(bootstrap, topics, timeout):
     pending = list(topics)
     while pending:
         try:
-            admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1) for topic in pending], timeout_ms=int(timeout * 1000))
+            admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=2) for topic in pending], timeout_ms=int(timeout * 1000))
             pending = []
         except (NotControllerError, RequestTimedOutError) as error:
             # kafka-python leaves retrying a moved controller to its caller.

@@ -26,7 +26,7 @@ def fail(message):
 
 def create_topic(bootstrap, topic, deadline):
     admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": "compat-confluent-admin"})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)], request_timeout=10)
+    futures = admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=3)], request_timeout=10)
     futures[topic].result(timeout=max(1.0, deadline - time.monotonic()))
     metadata = admin.list_topics(topic=topic, timeout=10)
     partitions = sorted(metadata.topics[topic].partitions.keys())

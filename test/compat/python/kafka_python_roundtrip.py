@@ -26,7 +26,7 @@ def fail(message):
 def create_topic(servers, topic):
     admin = KafkaAdminClient(bootstrap_servers=servers, client_id="compat-kafka-python-admin", request_timeout_ms=10000)
     try:
-        response = admin.create_topics([NewTopic(name=topic, num_partitions=PARTITIONS, replication_factor=1)], timeout_ms=10000)
+        response = admin.create_topics([NewTopic(name=topic, num_partitions=PARTITIONS, replication_factor=3)], timeout_ms=10000)
         errors = [entry for entry in response.topic_errors if entry[1] != 0]
         if errors:
             fail(f"create_topics errors: {errors}")
