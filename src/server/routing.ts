@@ -3,6 +3,7 @@
  * listener, as with a real cluster (clients route by Metadata).
  */
 import { ErrorCode } from '../protocol/errors.js';
+import { currentLeaderEpochError } from '../replication/leader-epoch-fencing.js';
 import type { NodeHandle } from '../workers/node-handle.js';
 import type { BrokerServices } from './services.js';
 
@@ -15,6 +16,22 @@ export function routePartition(services: BrokerServices, listenerNodeId: number,
   if (node === undefined) return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, node: null, leaderEpoch: -1 };
   if (image.leader !== listenerNodeId) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, node: null, leaderEpoch: -1 };
   return { errorCode: ErrorCode.NONE, node, leaderEpoch: image.leaderEpoch };
+}
+
+/**
+ * routePartition for a request that carries a current leader epoch (KIP-320: Fetch v9+,
+ * OffsetForLeaderEpoch v2+), with the checks in Kafka's order (ReplicaManager, then
+ * Partition.getLocalLog): an unknown partition; a listener whose node holds no replica of it
+ * (NOT_LEADER_OR_FOLLOWER); the epoch against the image (FENCED_LEADER_EPOCH or
+ * UNKNOWN_LEADER_EPOCH, on a follower too); then leadership. -1 skips the epoch check.
+ */
+export function routePartitionAtEpoch(services: BrokerServices, listenerNodeId: number, topic: string, partition: number, currentLeaderEpoch: number): Route {
+  const image = services.image.partition(topic, partition);
+  if (image !== undefined && image.replicas.includes(listenerNodeId)) {
+    const epochError = currentLeaderEpochError(currentLeaderEpoch, image.leaderEpoch);
+    if (epochError !== ErrorCode.NONE) return { errorCode: epochError, node: null, leaderEpoch: -1 };
+  }
+  return routePartition(services, listenerNodeId, topic, partition);
 }
 
 /** Groups items by the node that must serve them, preserving order within each group. */

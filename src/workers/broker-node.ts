@@ -49,6 +49,7 @@ import type { ReplicaHost } from './metadata-publisher.js';
 import { NodeLinks, type NodeLinkInit, type PeerLink } from './node-links.js';
 import { ReplicaFetchers, type FetchedOutcome } from './replica-fetcher.js';
 import { acceptReplicaFetch, fillReplicaRecords } from './replica-fetch-serving.js';
+import { offsetsForLeaderEpoch } from './leader-epoch-queries.js';
 import {
   readReplicaFetch,
   readReplicaFetchResponse,
@@ -719,6 +720,8 @@ export class BrokerNode implements ReplicaHost {
         return message.partitions.map((partition) => this.listOffset(partition.topic, partition.partition, partition.timestamp, message.isolationLevel));
       case 'deleteRecords':
         return this.deleteRecords(message.partitions);
+      case 'offsetsForLeaderEpoch':
+        return offsetsForLeaderEpoch(message.partitions, (topic, partition) => this.replicas.get(replicaKey(topic, partition)));
       case 'group':
         return this.groups.handle(message as ForwardedGroupRequest);
       case 'listGroups':

@@ -226,6 +226,7 @@ export type ControlRequest =
   | { op: 'dropStrayLogs'; knownTopics: string[] }
   | { op: 'listOffsets'; isolationLevel: number; partitions: Array<{ topic: string; partition: number; timestamp: number }> }
   | { op: 'deleteRecords'; partitions: Array<{ topic: string; partition: number; offset: number }> }
+  | { op: 'offsetsForLeaderEpoch'; partitions: OffsetForLeaderEpochPartition[] }
   | { op: 'group'; partition: number; apiKey: number; apiVersion: number; clientId: string; clientHost: string; body: unknown }
   | { op: 'listGroups' }
   | { op: 'shutdown' };
@@ -239,6 +240,22 @@ export interface ListOffsetsResult {
 export interface DeleteRecordsResult {
   errorCode: number;
   lowWatermark: number;
+}
+
+export interface OffsetForLeaderEpochPartition {
+  topic: string;
+  partition: number;
+  /** The leader epoch the client expects (KIP-320 fencing), -1 if not given. */
+  currentLeaderEpoch: number;
+  /** The epoch whose end offset is asked for. */
+  leaderEpoch: number;
+}
+
+/** NONE with -1 / -1 is Kafka's "undefined" answer: the epoch asked for is -1 or above every epoch in the log. */
+export interface OffsetForLeaderEpochResult {
+  errorCode: number;
+  leaderEpoch: number;
+  endOffset: number;
 }
 
 export type ControlResponse =

@@ -22,6 +22,7 @@ import { createTopicsSchema } from './create-topics.js';
 import { deleteTopicsSchema } from './delete-topics.js';
 import { deleteRecordsSchema } from './delete-records.js';
 import { initProducerIdSchema } from './init-producer-id.js';
+import { offsetForLeaderEpochSchema } from './offset-for-leader-epoch.js';
 import { addPartitionsToTxnSchema } from './add-partitions-to-txn.js';
 import { addOffsetsToTxnSchema } from './add-offsets-to-txn.js';
 import { endTxnSchema } from './end-txn.js';
@@ -54,6 +55,7 @@ export {
   deleteTopicsSchema,
   deleteRecordsSchema,
   initProducerIdSchema,
+  offsetForLeaderEpochSchema,
   addPartitionsToTxnSchema,
   addOffsetsToTxnSchema,
   endTxnSchema,
@@ -89,6 +91,7 @@ export const allApiSchemas = [
   deleteTopicsSchema,
   deleteRecordsSchema,
   initProducerIdSchema,
+  offsetForLeaderEpochSchema,
   addPartitionsToTxnSchema,
   addOffsetsToTxnSchema,
   endTxnSchema,

@@ -8,7 +8,7 @@ import type { RequestBody } from '../../protocol/codec/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiKey } from '../../protocol/schema/index.js';
 import type { FetchPartition } from '../../workers/node-protocol.js';
-import { routePartition } from '../routing.js';
+import { routePartitionAtEpoch } from '../routing.js';
 import type { RequestContext } from '../services.js';
 
 type FetchRequest = RequestBody<typeof ApiKey.Fetch>;
@@ -36,14 +36,10 @@ export async function handleFetch(context: RequestContext, request: FetchRequest
     for (const partition of topic.partitions) {
       const target = partitionError(partition.partition, ErrorCode.NONE);
       responses[topicIndex]!.partitions.push(target);
-      const route = routePartition(context.services, context.nodeId, topic.topic, partition.partition);
+      // currentLeaderEpoch (v9+, -1 below) is checked against the image the route comes from.
+      const route = routePartitionAtEpoch(context.services, context.nodeId, topic.topic, partition.partition, partition.currentLeaderEpoch);
       if (route.node === null) {
         target.errorCode = route.errorCode;
-        continue;
-      }
-      const epochError = checkLeaderEpoch(partition.currentLeaderEpoch, route.leaderEpoch);
-      if (epochError !== ErrorCode.NONE) {
-        target.errorCode = epochError;
         continue;
       }
       node = route.node;
@@ -78,10 +74,4 @@ export async function handleFetch(context: RequestContext, request: FetchRequest
     await new Promise((resolve) => setTimeout(resolve, Math.min(request.maxWaitMs, 1000)));
   }
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
-}
-
-/** currentLeaderEpoch (v9+): -1 skips the check; older is fenced, newer is unknown to us. */
-function checkLeaderEpoch(requestEpoch: number, leaderEpoch: number): number {
-  if (requestEpoch < 0 || requestEpoch === leaderEpoch) return ErrorCode.NONE;
-  return requestEpoch < leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
 }

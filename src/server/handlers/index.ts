@@ -21,6 +21,7 @@ import {
   handleSyncGroup,
 } from './groups.js';
 import { handleMetadata } from './metadata.js';
+import { handleOffsetForLeaderEpoch } from './offset-for-leader-epoch.js';
 import { handleProduce } from './produce.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics } from './topics.js';
 
@@ -35,6 +36,7 @@ export function requestHandlers(): Map<number, RequestHandler> {
     [ApiKey.DeleteTopics, handleDeleteTopics as RequestHandler],
     [ApiKey.CreatePartitions, handleCreatePartitions as RequestHandler],
     [ApiKey.DeleteRecords, handleDeleteRecords as RequestHandler],
+    [ApiKey.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch as RequestHandler],
     [ApiKey.DescribeConfigs, handleDescribeConfigs as RequestHandler],
     [ApiKey.AlterConfigs, handleAlterConfigs as RequestHandler],
     [ApiKey.FindCoordinator, handleFindCoordinator as RequestHandler],

@@ -11,7 +11,7 @@ export const platformaticLabel = '@platformatic/kafka 2.12.1';
 
 /**
  * Served versions kafkajs 2.2.4 has no request encoder or response decoder for. Its newest
- * versions are older than ours here; it has no OffsetDelete at all.
+ * versions are older than ours here; it has no OffsetDelete or OffsetForLeaderEpoch at all.
  */
 export const kafkajsLacks: Readonly<Record<string, readonly number[]>> = {
   Metadata: [7, 8],
@@ -23,6 +23,7 @@ export const kafkajsLacks: Readonly<Record<string, readonly number[]>> = {
   DeleteTopics: [2, 3],
   TxnOffsetCommit: [2],
   OffsetDelete: [0],
+  OffsetForLeaderEpoch: [0, 1, 2, 3, 4],
 };
 
 /** Served versions @platformatic/kafka 2.12.1 lacks: none, it covers every version we serve. */

@@ -326,6 +326,19 @@ export const platformaticRequestBuilders = builders({
   [ApiKey.DeleteTopics]: (sample) => same(sample, [sample.topicNames.map((name) => ({ name })), sample.timeoutMs]),
   [ApiKey.DeleteRecords]: (sample) => same(sample, [sample.topics, sample.timeoutMs]),
   [ApiKey.InitProducerId]: (sample) => same(sample, [sample.transactionalId, sample.transactionTimeoutMs]),
+  // @platformatic/kafka names the request's topic `name` and partition `partitionIndex`.
+  [ApiKey.OffsetForLeaderEpoch]: (sample) =>
+    same(sample, [
+      sample.replicaId,
+      sample.topics.map((topic) => ({
+        name: topic.topic,
+        partitions: topic.partitions.map((partition) => ({
+          partitionIndex: partition.partition,
+          currentLeaderEpoch: partition.currentLeaderEpoch,
+          leaderEpoch: partition.leaderEpoch,
+        })),
+      })),
+    ]),
   [ApiKey.AddPartitionsToTxn]: (sample) =>
     same(sample, [
       [

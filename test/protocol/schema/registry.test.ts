@@ -31,6 +31,8 @@ const advertised: Record<keyof typeof ApiKey, string> = {
   DeleteTopics: '0-3',
   DeleteRecords: '0-1',
   InitProducerId: '0-1',
+  // Not in KAFKA-CLIENTS.md's table (no client there calls it): served for KIP-320 consumers.
+  OffsetForLeaderEpoch: '0-4',
   AddPartitionsToTxn: '0-1',
   AddOffsetsToTxn: '0-1',
   EndTxn: '0-1',
@@ -47,7 +49,7 @@ const advertised: Record<keyof typeof ApiKey, string> = {
 const firstFlexible: Partial<Record<keyof typeof ApiKey, number>> = {
   Produce: 9, Fetch: 12, ListOffsets: 6, Metadata: 9, OffsetCommit: 8, OffsetFetch: 6,
   FindCoordinator: 3, JoinGroup: 6, Heartbeat: 4, LeaveGroup: 4, SyncGroup: 4, ApiVersions: 3,
-  InitProducerId: 2, AddPartitionsToTxn: 3, AddOffsetsToTxn: 3, EndTxn: 3, TxnOffsetCommit: 3,
+  InitProducerId: 2, OffsetForLeaderEpoch: 4, AddPartitionsToTxn: 3, AddOffsetsToTxn: 3, EndTxn: 3, TxnOffsetCommit: 3,
   DescribeGroups: 5, ListGroups: 3, CreateTopics: 5, DeleteTopics: 4, DeleteRecords: 2,
   DescribeConfigs: 4, AlterConfigs: 2, CreatePartitions: 2, DeleteGroups: 2, SaslAuthenticate: 2,
 };
@@ -74,12 +76,12 @@ test('valid versions are exactly the advertised ranges, for requests and respons
     assert.equal(schema.response.validVersions, range, name);
   }
   const ranges = supportedVersionRanges();
-  assert.equal(ranges.length, 29);
+  assert.equal(ranges.length, 30);
   assert.deepStrictEqual(ranges.find((range) => range.apiKey === ApiKey.ApiVersions), { apiKey: 18, minVersion: 0, maxVersion: 3 });
   assert.deepStrictEqual(ranges.map((range) => range.apiKey), [...ranges.map((range) => range.apiKey)].sort((a, b) => a - b));
 });
 
-test('flexible versions match Kafka; inside our ranges only ApiVersions 3 is flexible', () => {
+test('flexible versions match Kafka; inside our ranges only ApiVersions 3 and OffsetForLeaderEpoch 4 are flexible', () => {
   for (const [name, first] of Object.entries(firstFlexible)) {
     const schema = apiSchemas.get(ApiKey[name as keyof typeof ApiKey])!;
     assert.equal(schema.request.flexibleVersions, `${first}+`, name);
@@ -93,7 +95,7 @@ test('flexible versions match Kafka; inside our ranges only ApiVersions 3 is fle
       if (versionInRange(api.request.flexibleVersions, version)) flexibleInRange.push(`${api.name} v${version}`);
     }
   }
-  assert.deepStrictEqual(flexibleInRange, ['ApiVersions v3']);
+  assert.deepStrictEqual(flexibleInRange, ['ApiVersions v3', 'OffsetForLeaderEpoch v4']);
 });
 
 test('isSupported answers exactly for the advertised ranges', () => {
@@ -102,7 +104,9 @@ test('isSupported answers exactly for the advertised ranges', () => {
   assert.equal(isSupported(ApiKey.Produce, 7), true);
   assert.equal(isSupported(ApiKey.Produce, 8), false);
   assert.equal(isSupported(ApiKey.ApiVersions, 4), false);
-  assert.equal(isSupported(23, 0), false); // OffsetForLeaderEpoch: left out on purpose
+  assert.equal(isSupported(ApiKey.OffsetForLeaderEpoch, 0), true);
+  assert.equal(isSupported(ApiKey.OffsetForLeaderEpoch, 4), true);
+  assert.equal(isSupported(ApiKey.OffsetForLeaderEpoch, 5), false);
   assert.equal(isSupported(ApiKey.OffsetDelete, 0), true);
 });
 
