@@ -6,7 +6,8 @@
  *
  * Without --bootstrap-server it starts a broker child process (`--broker-nodes N`, default 1;
  * `--broker-flush always|interval|never`, default: the broker's default; data in the OS temp
- * dir or $BENCH_DIR) and stops it after. `--broker-cpu-prof DIR` runs that broker under
+ * dir or $BENCH_DIR) and stops it after; `--broker-replication-factor N` makes its topics N-way
+ * replicated with min.insync.replicas min(2, N). `--broker-cpu-prof DIR` runs that broker under
  * `node --cpu-prof`: one .cpuprofile per thread (main and each node worker) lands in DIR.
  */
 import { resolve } from 'node:path';
@@ -24,12 +25,17 @@ const argv = process.argv.slice(2);
 const brokerNodes = Number(takeOption(argv, '--broker-nodes') ?? 1);
 const flushPolicy = takeOption(argv, '--broker-flush');
 const profileDirectory = takeOption(argv, '--broker-cpu-prof');
+const replicationFactor = Number(takeOption(argv, '--broker-replication-factor') ?? 1);
+const brokerSettings: Record<string, string | number> = {
+  ...(flushPolicy === undefined ? {} : { 'log.flush.policy': flushPolicy }),
+  ...(replicationFactor === 1 ? {} : { 'default.replication.factor': replicationFactor, 'min.insync.replicas': Math.min(2, replicationFactor) }),
+};
 if (argv.includes('--bootstrap-server') || argv.includes('-h') || argv.includes('--help')) {
   process.exitCode = await run(argv);
 } else {
   const broker = await startBrokerProcess({
     nodes: brokerNodes,
-    ...(flushPolicy === undefined ? {} : { brokerSettings: { 'log.flush.policy': flushPolicy } }),
+    brokerSettings,
     ...(profileDirectory === undefined ? {} : { nodeArguments: ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDirectory)}`] }),
   });
   process.stderr.write(`loadgen: started a ${brokerNodes}-node broker (pid ${broker.pid}) at ${broker.bootstrapServers}\n`);

@@ -17,7 +17,9 @@ Prints a line containing "ready" once every listener accepts connections.
 --admin-port A serves the admin HTTP endpoint (GET /health, GET /nodes) on the broker's host
 (0: ephemeral); --fault-injection also allows killing, restarting, pausing and partitioning
 nodes through it (see: minikafka nodes --help).
-Without --config the built-in defaults apply (the same as config/default.json).`;
+Without --config, Kafka's broker defaults apply (default.replication.factor 1,
+min.insync.replicas 1); config/default.json (npm start) replicates every topic to 3 nodes with
+min.insync.replicas 2. A --nodes below the config's replication factor lowers it to fit.`;
 
 export async function runStart(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +45,14 @@ export async function runStart(argv: string[]): Promise<number> {
   try {
     const base = values.config === undefined ? defaultConfig() : loadConfigFile(values.config);
     const overrides: Record<string, unknown> = {};
-    if (values.nodes !== undefined) overrides.nodes = parseNumberFlag('--nodes', values.nodes);
+    if (values.nodes !== undefined) {
+      overrides.nodes = parseNumberFlag('--nodes', values.nodes);
+      const fitted = replicationFittedTo(base, overrides.nodes as number);
+      if (fitted !== null) {
+        overrides.broker = fitted;
+        process.stderr.write(`minikafka: --nodes ${String(overrides.nodes)}: default.replication.factor ${fitted['default.replication.factor']}, min.insync.replicas ${fitted['min.insync.replicas']} (the config asks for more replicas than nodes)\n`);
+      }
+    }
     if (values.port !== undefined) overrides.port = parseNumberFlag('--port', values.port);
     if (values['data-dir'] !== undefined) overrides.dataDir = values['data-dir'];
     if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
@@ -66,6 +75,25 @@ export async function runStart(argv: string[]): Promise<number> {
     `minikafka ready: ${broker.config.nodes} node(s), bootstrap ${broker.bootstrapServers}, data ${resolve(broker.config.dataDir)}${adminPart}, pid ${process.pid}, started in ${elapsedMs.toFixed(0)} ms\n`,
   );
   return waitForSignal(broker);
+}
+
+/**
+ * `--nodes` below the config's replication factors: the settings that fit (every replica needs
+ * its own node), or null when they fit already. Explicit internal-topic factors are lowered too.
+ */
+function replicationFittedTo(base: BrokerConfig, nodes: number): Record<string, number> | null {
+  const settings = base.broker;
+  if (!Number.isInteger(nodes) || nodes < 1) return null;
+  const fitted: Record<string, number> = {};
+  if (settings['default.replication.factor'] > nodes) fitted['default.replication.factor'] = nodes;
+  for (const name of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor'] as const) {
+    if (settings[name] > nodes) fitted[name] = nodes;
+  }
+  if (Object.keys(fitted).length === 0) return null;
+  const replicationFactor = fitted['default.replication.factor'] ?? settings['default.replication.factor'];
+  fitted['default.replication.factor'] = replicationFactor;
+  fitted['min.insync.replicas'] = Math.min(settings['min.insync.replicas'], replicationFactor);
+  return fitted;
 }
 
 /**

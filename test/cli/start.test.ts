@@ -78,6 +78,17 @@ test('start prints a ready line, serves, and shuts down cleanly on SIGTERM', { t
   assert.ok(existsSync(join(dataDir, 'node-0', '.minikafka-clean-shutdown')), 'nodes closed their logs cleanly');
 });
 
+test('npm start -- --nodes 1 (the shipped 3-way replicated config) starts one node with replication lowered to fit', { timeout: 30_000 }, async () => {
+  const dataDir = temporaryDirectory();
+  const config = fileURLToPath(new URL('../../../config/default.json', import.meta.url));
+  const broker = await startCli(['--config', config, '--nodes', '1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  broker.child.removeAllListeners('exit');
+  assert.match(broker.output(), /--nodes 1: default\.replication\.factor 1, min\.insync\.replicas 1/);
+  assert.match(broker.output(), /minikafka ready: 1 node\(s\)/);
+  process.kill(broker.child.pid!, 'SIGTERM');
+  assert.equal((await exitOf(broker.child, 6000)).code, 0, broker.output());
+});
+
 test('a broken config is refused with a message naming the key and value', { timeout: 15_000 }, async () => {
   const directory = temporaryDirectory();
   const path = join(directory, 'bad.json');
