@@ -32,6 +32,8 @@ export interface ReplicationSimOptions {
   settleMs?: number;
   /** false: no nemesis, no random client, no drops (scripted scenarios). */
   faults?: boolean;
+  /** The run starts as a whole-cluster restart (see SimController); chosen from the seed when absent. */
+  clusterRestart?: boolean;
   trace?: boolean;
 }
 
@@ -75,6 +77,8 @@ export class ReplicationCluster {
   /** blocked.has(`${from}>${to}`): messages on that link are dropped (CONTROLLER_ID included). */
   private readonly blocked = new Set<string>();
   private readonly heldFsync = new Set<number>();
+  /** Nodes whose metadata log consumer is stalled (they keep serving and answering otherwise). */
+  private readonly metadataStalled = new Set<number>();
   private readonly dropProbability: number;
   private faultsOn: boolean;
   private readonly produces = new Map<number, PendingProduce>();
@@ -94,7 +98,7 @@ export class ReplicationCluster {
     this.partitionCount = options.partitionCount ?? this.random.int(2, 4);
     this.faultsOn = options.faults !== false;
     this.dropProbability = this.faultsOn ? this.random.next() * 0.08 : 0;
-    this.controller = new SimController({ nodeCount: this.nodeCount, partitionCount: this.partitionCount, replicationFactor: 3, sessionTimeoutMs: SESSION_TIMEOUT_MS });
+    this.controller = new SimController({ nodeCount: this.nodeCount, partitionCount: this.partitionCount, replicationFactor: 3, sessionTimeoutMs: SESSION_TIMEOUT_MS, fenceFirstRegistrations: options.clusterRestart ?? this.random.next() < 0.5 });
     const env = this.environment();
     for (let id = 0; id < this.nodeCount; id++) this.nodes.push(new SimNode(id, this.partitionCount, env));
     this.checker = new ReplicationChecker(this.nodes, this.partitionCount);
@@ -136,6 +140,7 @@ export class ReplicationCluster {
 
   private send(message: SimMessage): void {
     if (this.isBlocked(message.from, message.to)) return;
+    if (message.kind === 'metadataResponse' && this.metadataStalled.has(message.to)) return;
     if (this.faultsOn && this.random.next() < this.dropProbability) return;
     const long = this.faultsOn && this.random.next() < 0.03;
     const delayMs = long ? 15 + this.random.next() * 50 : 0.05 + this.random.next() * 2;
@@ -185,9 +190,16 @@ export class ReplicationCluster {
     }
   }
 
+  /** The node's metadata log consumer stalls (as a broker behind on the metadata log) until healed. */
+  stallMetadata(nodeId: number): void {
+    this.note(`stall metadata on n${nodeId}`);
+    this.metadataStalled.add(nodeId);
+  }
+
   heal(): void {
     this.note('heal network');
     this.blocked.clear();
+    this.metadataStalled.clear();
   }
 
   // ---- nodes and clients --------------------------------------------------------------------
@@ -365,7 +377,7 @@ export class ReplicationCluster {
 
   private injectFault(): void {
     const node = this.nodes[this.random.int(0, this.nodeCount - 1)]!;
-    const choice = this.random.int(0, 9);
+    const choice = this.random.int(0, 10);
     if (choice <= 2 && node.up) {
       this.crash(node.id);
       this.scheduler.after(20 + this.random.next() * 500, `restart n${node.id}`, () => this.faultsOn && this.restart(node.id));
@@ -381,6 +393,15 @@ export class ReplicationCluster {
       this.holdFsync(node.id, true);
       this.scheduler.after(20 + this.random.next() * 200, `release fsync n${node.id}`, () => this.holdFsync(node.id, false));
     } else if (choice === 7) {
+      this.stallMetadata(node.id);
+      this.scheduler.after(50 + this.random.next() * 400, 'heal', () => this.faultsOn && this.heal());
+    } else if (choice === 8) {
+      const other = this.nodes[(node.id + this.random.int(1, this.nodeCount - 1)) % this.nodeCount]!;
+      this.note(`cut n${node.id}<>n${other.id}`);
+      this.blocked.add(`${node.id}>${other.id}`);
+      this.blocked.add(`${other.id}>${node.id}`);
+      this.scheduler.after(50 + this.random.next() * 500, 'heal', () => this.faultsOn && this.heal());
+    } else if (this.random.next() < 0.5) {
       this.heal();
     }
   }

@@ -21,6 +21,11 @@ export interface ControllerOptions {
   readonly partitionCount: number;
   readonly replicationFactor: number;
   readonly sessionTimeoutMs: number;
+  /**
+   * The run starts as a whole-cluster restart: a node's first registration fences it too (its
+   * partitions elect others or go offline until it is unfenced), as KRaft registers brokers fenced.
+   */
+  readonly fenceFirstRegistrations: boolean;
 }
 
 export class SimController {
@@ -75,7 +80,7 @@ export class SimController {
     const previous = this.incarnations[nodeId]!;
     if (incarnation > previous) {
       this.incarnations[nodeId] = incarnation;
-      if (previous === 0) return this.metadataEndOffset;
+      if (previous === 0 && !this.options.fenceFirstRegistrations) return this.metadataEndOffset;
       this.liveness.markGone(nodeId);
       if (!this.isFenced(nodeId)) this.setFenced([{ nodeId, fenced: true }]);
     }
