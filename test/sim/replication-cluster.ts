@@ -34,6 +34,8 @@ export interface ReplicationSimOptions {
   faults?: boolean;
   /** The run starts as a whole-cluster restart (see SimController); chosen from the seed when absent. */
   clusterRestart?: boolean;
+  /** Pre-KIP-101 nodes (see NodeEnvironment): only to show that the scenarios catch the old bug. */
+  truncateToHighWatermarkOnRestart?: boolean;
   trace?: boolean;
 }
 
@@ -119,6 +121,7 @@ export class ReplicationCluster {
       fsyncDelayMs: (node) => this.fsyncDelayMs(node.id),
       onAckCompleted: (node, partition, ackId, errorCode) => this.onAckCompleted(node, partition, ackId, errorCode),
       onPartitionChange: (node, partition, change) => change === 'becameLeader' && this.checker.onBecameLeader(node, partition),
+      truncateToHighWatermarkOnRestart: this.options.truncateToHighWatermarkOnRestart === true,
     };
   }
 
@@ -204,15 +207,15 @@ export class ReplicationCluster {
 
   // ---- nodes and clients --------------------------------------------------------------------
 
-  crash(nodeId: number): void {
+  /** Crashes a node; the supervisor sees it exit (and the controller fences it at once) unless `silent`. */
+  crash(nodeId: number, silent = this.faultsOn && this.random.next() < 0.5): void {
     const node = this.nodes[nodeId]!;
     if (!node.up) return;
-    this.note(`crash n${nodeId}`);
+    this.note(`crash n${nodeId}${silent ? ' (silently: its session times out)' : ''}`);
     node.crash();
     this.checker.onCrash(node);
     this.crashes++;
-    // Often the supervisor sees the process exit at once; otherwise the session times out.
-    if (!this.faultsOn || this.random.next() < 0.5) this.scheduler.after(1 + this.random.next() * 10, `n${nodeId} gone`, () => !node.up && this.controller.markGone(nodeId));
+    if (!silent) this.scheduler.after(1 + this.random.next() * 10, `n${nodeId} gone`, () => !node.up && this.controller.markGone(nodeId));
   }
 
   restart(nodeId: number): void {
@@ -232,18 +235,21 @@ export class ReplicationCluster {
     this.scheduler.after(this.fsyncDelayMs(nodeId), `fsync n${nodeId}`, () => node.up && node.incarnation === incarnation && node.fsync());
   }
 
-  /** An acks=-1 produce on `nodeId` (by default any node that believes it leads); the batch, or null. */
-  produce(partition: number, nodeId?: number): SimBatch | null {
+  /**
+   * A produce on `nodeId` (by default any node that believes it leads) with acks -1 (tracked
+   * until its ack completes) or 1; the batch, or null when refused or no node leads.
+   */
+  produce(partition: number, nodeId?: number, acks: -1 | 1 = -1): SimBatch | null {
     const candidates = this.nodes.filter((node) => node.up && node.replicas[partition]!.state.role === ReplicaRole.LEADER && (nodeId === undefined || node.id === nodeId));
     if (candidates.length === 0) return null;
     const node = candidates[this.random.int(0, candidates.length - 1)]!;
     const ackId = this.nextAckId++;
-    const outcome = node.produce(partition, this.nextPayloadId++, this.random.int(1, 3), ackId);
+    const outcome = node.produce(partition, this.nextPayloadId++, this.random.int(1, 3), ackId, acks);
     if (typeof outcome === 'number') {
       this.ackErrors++;
       return null;
     }
-    this.produces.set(ackId, { partition, batch: outcome });
+    if (acks === -1) this.produces.set(ackId, { partition, batch: outcome });
     this.appended++;
     return outcome;
   }
@@ -315,7 +321,7 @@ export class ReplicationCluster {
   finish(settleMs: number): void {
     if (this.stopped) return;
     this.healAll();
-    const settled = this.runUntil(() => this.settled(), settleMs);
+    const settled = this.runUntil(() => this.isSettled(), settleMs);
     if (this.stopped) return;
     if (!settled) {
       this.checker.violations.push(`liveness: not settled ${settleMs} ms after healing (${this.summary()})`);
@@ -340,7 +346,7 @@ export class ReplicationCluster {
   }
 
   /** Every partition: led by the controller's leader, full ISR, every replica at the leader's log end and high watermark. */
-  private settled(): boolean {
+  isSettled(): boolean {
     for (let partition = 0; partition < this.partitionCount; partition++) {
       const image = this.controller.image.partition('sim', partition)!;
       if (image.leader < 0 || image.isr.length !== image.replicas.length) return false;

@@ -45,6 +45,8 @@ export interface NodeEnvironment {
   fsyncDelayMs(node: SimNode): number;
   onAckCompleted(node: SimNode, partition: number, ackId: number, errorCode: number): void;
   onPartitionChange(node: SimNode, partition: number, change: PartitionChange): void;
+  /** The rule before KIP-101: a restarted replica truncates its log to its checkpointed high watermark. */
+  readonly truncateToHighWatermarkOnRestart: boolean;
 }
 
 class ReplicaRuntime {
@@ -83,6 +85,7 @@ export class SimNode {
   start(): void {
     this.up = true;
     this.incarnation++;
+    if (this.env.truncateToHighWatermarkOnRestart) for (const log of this.logs) log.truncateTo(log.checkpointedHighWatermark);
     this.replicas = this.logs.map((_, partition) =>
       new ReplicaRuntime(new PartitionState({ topic: SIM_TOPIC, partition, localNodeId: this.id, replicaLagTimeMaxMs: ReplicationTiming.replicaLagTimeMaxMs, maxPendingAcks: 200 })));
     this.metadataFetched = 0;
@@ -190,16 +193,19 @@ export class SimNode {
 
   // ---- produce (leader) ---------------------------------------------------------------------
 
-  /** An acks=-1 produce of `recordCount` records; the error it is refused with, or the batch. */
-  produce(partition: number, payloadId: number, recordCount: number, ackId: number): SimBatch | number {
+  /**
+   * A produce of `recordCount` records with `acks` -1 (completes through `onAckCompleted`) or 1
+   * (answered once written); the error it is refused with, or the batch.
+   */
+  produce(partition: number, payloadId: number, recordCount: number, ackId: number, acks: -1 | 1 = -1): SimBatch | number {
     const runtime = this.replicas[partition]!;
-    const problem = runtime.state.appendProblem(-1, MIN_INSYNC_REPLICAS);
+    const problem = runtime.state.appendProblem(acks, MIN_INSYNC_REPLICAS);
     if (problem !== null) return problem;
     const log = this.logs[partition]!;
     const batch: SimBatch = { baseOffset: log.logEndOffset, lastOffset: log.logEndOffset + recordCount - 1, leaderEpoch: runtime.state.leaderEpoch, payloadId };
     log.append(batch);
     runtime.state.onLocalLogChanged(log.logEndOffset, log.durableEndOffset);
-    runtime.state.addPendingAck(ackId, log.logEndOffset, this.env.nowMs() + ReplicationTiming.ackTimeoutMs, MIN_INSYNC_REPLICAS);
+    if (acks === -1) runtime.state.addPendingAck(ackId, log.logEndOffset, this.env.nowMs() + ReplicationTiming.ackTimeoutMs, MIN_INSYNC_REPLICAS);
     this.processReady(partition);
     this.requestFsync();
     return batch;
