@@ -82,6 +82,10 @@ export class ReplicationCluster {
   /** Nodes whose metadata log consumer is stalled (they keep serving and answering otherwise). */
   private readonly metadataStalled = new Set<number>();
   private readonly dropProbability: number;
+  private readonly metadataPollMs: number;
+  private readonly alterPartitionTimeoutMs: number;
+  /** Until then the controller's answers are lost (a controller failover: what it committed stays). */
+  private controllerAnswersLostUntilMs = 0;
   private faultsOn: boolean;
   private readonly produces = new Map<number, PendingProduce>();
   private nextAckId = 1;
@@ -100,6 +104,8 @@ export class ReplicationCluster {
     this.partitionCount = options.partitionCount ?? this.random.int(2, 4);
     this.faultsOn = options.faults !== false;
     this.dropProbability = this.faultsOn ? this.random.next() * 0.08 : 0;
+    this.metadataPollMs = this.faultsOn ? [5, 15, 40, 100][this.random.int(0, 3)]! : 15;
+    this.alterPartitionTimeoutMs = this.faultsOn ? [20, 80, 200][this.random.int(0, 2)]! : 80;
     this.controller = new SimController({ nodeCount: this.nodeCount, partitionCount: this.partitionCount, replicationFactor: 3, sessionTimeoutMs: SESSION_TIMEOUT_MS, fenceFirstRegistrations: options.clusterRestart ?? this.random.next() < 0.5 });
     const env = this.environment();
     for (let id = 0; id < this.nodeCount; id++) this.nodes.push(new SimNode(id, this.partitionCount, env));
@@ -122,6 +128,8 @@ export class ReplicationCluster {
       onAckCompleted: (node, partition, ackId, errorCode) => this.onAckCompleted(node, partition, ackId, errorCode),
       onPartitionChange: (node, partition, change) => change === 'becameLeader' && this.checker.onBecameLeader(node, partition),
       truncateToHighWatermarkOnRestart: this.options.truncateToHighWatermarkOnRestart === true,
+      metadataPollMs: this.metadataPollMs,
+      alterPartitionTimeoutMs: this.alterPartitionTimeoutMs,
     };
   }
 
@@ -144,6 +152,7 @@ export class ReplicationCluster {
   private send(message: SimMessage): void {
     if (this.isBlocked(message.from, message.to)) return;
     if (message.kind === 'metadataResponse' && this.metadataStalled.has(message.to)) return;
+    if (message.from === CONTROLLER_ID && this.scheduler.nowMs < this.controllerAnswersLostUntilMs) return;
     if (this.faultsOn && this.random.next() < this.dropProbability) return;
     const long = this.faultsOn && this.random.next() < 0.03;
     const delayMs = long ? 15 + this.random.next() * 50 : 0.05 + this.random.next() * 2;
@@ -383,7 +392,7 @@ export class ReplicationCluster {
 
   private injectFault(): void {
     const node = this.nodes[this.random.int(0, this.nodeCount - 1)]!;
-    const choice = this.random.int(0, 10);
+    const choice = this.random.int(0, 11);
     if (choice <= 2 && node.up) {
       this.crash(node.id);
       this.scheduler.after(20 + this.random.next() * 500, `restart n${node.id}`, () => this.faultsOn && this.restart(node.id));
@@ -407,6 +416,9 @@ export class ReplicationCluster {
       this.blocked.add(`${node.id}>${other.id}`);
       this.blocked.add(`${other.id}>${node.id}`);
       this.scheduler.after(50 + this.random.next() * 500, 'heal', () => this.faultsOn && this.heal());
+    } else if (choice === 9) {
+      this.note('controller failover: its answers are lost for a while');
+      this.controllerAnswersLostUntilMs = this.scheduler.nowMs + 10 + this.random.next() * 150;
     } else if (this.random.next() < 0.5) {
       this.heal();
     }

@@ -22,11 +22,9 @@ import { CONTROLLER_ID, type AlterPartitionResponse, type FetchRequest, type Fet
 export const ReplicationTiming = {
   tickMs: 10,
   heartbeatIntervalMs: 20,
-  metadataPollMs: 15,
   checkpointIntervalMs: 50,
   replicaLagTimeMaxMs: 150,
   fetchTimeoutMs: 60,
-  alterPartitionTimeoutMs: 80,
   registerRetryMs: 50,
   emptyFetchBackoffMs: 8,
   ackTimeoutMs: 600,
@@ -45,6 +43,9 @@ export interface NodeEnvironment {
   fsyncDelayMs(node: SimNode): number;
   onAckCompleted(node: SimNode, partition: number, ackId: number, errorCode: number): void;
   onPartitionChange(node: SimNode, partition: number, change: PartitionChange): void;
+  /** Per-run timing (chosen from the seed): how often the metadata log is polled, when an AlterPartition is sent again. */
+  readonly metadataPollMs: number;
+  readonly alterPartitionTimeoutMs: number;
   /** The rule before KIP-101: a restarted replica truncates its log to its checkpointed high watermark. */
   readonly truncateToHighWatermarkOnRestart: boolean;
 }
@@ -148,7 +149,7 @@ export class SimNode {
       case 'registerResponse':
         if (message.incarnation !== this.incarnation || this.catchUpOffset >= 0) return;
         this.catchUpOffset = message.catchUpOffset;
-        this.loop('metadata poll', ReplicationTiming.metadataPollMs, () => this.env.send({ kind: 'metadataFetch', from: this.id, to: CONTROLLER_ID, fromOffset: this.metadataFetched }));
+        this.loop('metadata poll', this.env.metadataPollMs, () => this.env.send({ kind: 'metadataFetch', from: this.id, to: CONTROLLER_ID, fromOffset: this.metadataFetched }));
         return;
       case 'metadataResponse':
         return this.onMetadata(message);
@@ -340,7 +341,7 @@ export class SimNode {
     const runtime = this.replicas[partition]!;
     if (runtime.alterInFlight?.proposalId !== proposalId || !runtime.state.isAlterPartitionInFlight) return;
     this.env.send(runtime.alterInFlight.message);
-    this.env.after(this, ReplicationTiming.alterPartitionTimeoutMs, `alterPartition retry n${this.id}`, () => this.sendAlterPartition(partition, proposalId));
+    this.env.after(this, this.env.alterPartitionTimeoutMs, `alterPartition retry n${this.id}`, () => this.sendAlterPartition(partition, proposalId));
   }
 
   private onAlterPartitionResponse(response: AlterPartitionResponse): void {
