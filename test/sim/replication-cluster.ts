@@ -298,16 +298,15 @@ export class ReplicationCluster {
 
   /** One event, then the invariants; false once a violation stopped the run. */
   private step(): boolean {
-    let label = 'none';
     try {
       const event = this.scheduler.runNext();
       if (event === null) return false;
-      label = event.label;
       this.events++;
       if (this.options.trace === true) this.trace.push(`${this.scheduler.nowMs.toFixed(2).padStart(9)} ${event.label}  ${this.summary()}`);
       this.checker.checkAll();
     } catch (error) {
       const kind = error instanceof InvariantError ? 'core invariant' : 'simulation error';
+      const label = this.scheduler.current?.label ?? 'the checks';
       this.checker.violations.push(`${kind} at ${this.scheduler.nowMs.toFixed(2)} ms (${label}): ${(error as Error).message}`);
     }
     if (this.checker.violations.length > 0) this.stopped = true;

@@ -30,6 +30,8 @@ export interface AcknowledgedWrite {
 /** Per node and partition: what was checked up to where. */
 class ReplicaWatch {
   previousHighWatermark = 0;
+  /** After a crash: the high watermark the replica restarts from (its checkpoint, capped by its log end); -1 once seen. */
+  restartHighWatermark = -1;
   /** Offsets below this were checked against the committed batches. */
   verifiedUpTo = 0;
   /** Per ISR member (as a leader): offsets below this were compared with the member's log. */
@@ -97,9 +99,12 @@ export class ReplicationChecker {
     }
   }
 
+  /** After the crash truncated the node's logs. */
   onCrash(node: SimNode): void {
-    for (const watch of this.watches[node.id]!) {
+    for (const [partition, watch] of this.watches[node.id]!.entries()) {
+      const log = node.logs[partition]!;
       watch.previousHighWatermark = 0;
+      watch.restartHighWatermark = Math.min(log.checkpointedHighWatermark, log.logEndOffset);
       watch.memberCheckedUpTo.clear();
     }
   }
@@ -141,6 +146,10 @@ export class ReplicationChecker {
     const log = node.logs[partition]!;
     const watch = this.watches[node.id]![partition]!;
     const hw = state.highWatermark;
+    if (watch.restartHighWatermark >= 0 && state.role !== ReplicaRole.NONE) {
+      if (hw < watch.restartHighWatermark) this.fail(`n${node.id} p${partition}: restarted at high watermark ${hw}, below its checkpoint ${watch.restartHighWatermark}`);
+      watch.restartHighWatermark = -1;
+    }
     if (hw < watch.previousHighWatermark) this.fail(`n${node.id} p${partition}: high watermark moved back from ${watch.previousHighWatermark} to ${hw}`);
     watch.previousHighWatermark = hw;
     if (state.role !== ReplicaRole.NONE && hw > log.logEndOffset) this.fail(`n${node.id} p${partition}: high watermark ${hw} past the log end ${log.logEndOffset}`);
