@@ -21,6 +21,7 @@ import { ReplicationChecker } from './replication-invariants.js';
 import type { SimBatch } from './replication-log.js';
 import { CONTROLLER_ID, type SimMessage } from './replication-messages.js';
 import { ReplicationTiming, SimNode, type NodeEnvironment } from './replication-node.js';
+import { ReplicationNemesis } from './replication-nemesis.js';
 import { Scheduler } from './scheduler.js';
 
 export interface ReplicationSimOptions {
@@ -86,7 +87,7 @@ export class ReplicationCluster {
   private readonly alterPartitionTimeoutMs: number;
   /** Until then the controller's answers are lost (a controller failover: what it committed stays). */
   private controllerAnswersLostUntilMs = 0;
-  private faultsOn: boolean;
+  faultsOn: boolean;
   private readonly produces = new Map<number, PendingProduce>();
   private nextAckId = 1;
   private nextPayloadId = 1;
@@ -191,6 +192,19 @@ export class ReplicationCluster {
     }
   }
 
+  /** Cuts the link between two nodes both ways. */
+  cutLink(a: number, b: number): void {
+    this.note(`cut n${a}<>n${b}`);
+    this.blocked.add(`${a}>${b}`);
+    this.blocked.add(`${b}>${a}`);
+  }
+
+  /** A controller failover: its answers are lost for `durationMs` (what it committed stays). */
+  loseControllerAnswers(durationMs: number): void {
+    this.note('controller failover: its answers are lost for a while');
+    this.controllerAnswersLostUntilMs = this.scheduler.nowMs + durationMs;
+  }
+
   /** Cuts `nodeId` off the controller, and off the other nodes unless `controllerOnly`. */
   isolate(nodeId: number, controllerOnly = false): void {
     this.isolations++;
@@ -274,7 +288,7 @@ export class ReplicationCluster {
     this.checker.onAckCompleted(node, partition, produce.batch, errorCode);
   }
 
-  private note(text: string): void {
+  note(text: string): void {
     if (this.options.trace === true) this.trace.push(`${this.scheduler.nowMs.toFixed(2).padStart(9)} ${text}`);
   }
 
@@ -317,8 +331,9 @@ export class ReplicationCluster {
   run(): ReplicationSimResult {
     const faultPhaseMs = this.options.faultPhaseMs ?? 3000;
     const settleMs = this.options.settleMs ?? 3000;
-    this.scheduleClient(faultPhaseMs);
-    this.scheduleNemesis(faultPhaseMs);
+    const nemesis = new ReplicationNemesis(this);
+    nemesis.scheduleClient(faultPhaseMs);
+    nemesis.scheduleFaults(faultPhaseMs);
     this.runFor(faultPhaseMs);
     this.healAll();
     this.finish(settleMs);
@@ -369,58 +384,6 @@ export class ReplicationCluster {
       }
     }
     return true;
-  }
-
-  private scheduleClient(untilMs: number): void {
-    const next = (): void => {
-      if (this.scheduler.nowMs >= untilMs) return;
-      this.produce(this.random.int(0, this.partitionCount - 1));
-      this.scheduler.after(0.5 + this.random.next() * 5, 'client', next);
-    };
-    this.scheduler.after(20, 'client', next);
-  }
-
-  private scheduleNemesis(untilMs: number): void {
-    const next = (): void => {
-      if (this.scheduler.nowMs >= untilMs) return;
-      this.injectFault();
-      this.scheduler.after(30 + this.random.next() * 200, 'nemesis', next);
-    };
-    this.scheduler.after(100 + this.random.next() * 200, 'nemesis', next);
-  }
-
-  private injectFault(): void {
-    const node = this.nodes[this.random.int(0, this.nodeCount - 1)]!;
-    const choice = this.random.int(0, 11);
-    if (choice <= 2 && node.up) {
-      this.crash(node.id);
-      this.scheduler.after(20 + this.random.next() * 500, `restart n${node.id}`, () => this.faultsOn && this.restart(node.id));
-    } else if (choice <= 4) {
-      // The leader of a random partition, cut off from the controller and its followers.
-      const leader = this.controller.image.partition('sim', this.random.int(0, this.partitionCount - 1))!.leader;
-      this.isolate(leader >= 0 ? leader : node.id);
-      this.scheduler.after(50 + this.random.next() * 500, 'heal', () => this.faultsOn && this.heal());
-    } else if (choice === 5) {
-      this.isolate(node.id, true);
-      this.scheduler.after(50 + this.random.next() * 500, 'heal', () => this.faultsOn && this.heal());
-    } else if (choice === 6) {
-      this.holdFsync(node.id, true);
-      this.scheduler.after(20 + this.random.next() * 200, `release fsync n${node.id}`, () => this.holdFsync(node.id, false));
-    } else if (choice === 7) {
-      this.stallMetadata(node.id);
-      this.scheduler.after(50 + this.random.next() * 400, 'heal', () => this.faultsOn && this.heal());
-    } else if (choice === 8) {
-      const other = this.nodes[(node.id + this.random.int(1, this.nodeCount - 1)) % this.nodeCount]!;
-      this.note(`cut n${node.id}<>n${other.id}`);
-      this.blocked.add(`${node.id}>${other.id}`);
-      this.blocked.add(`${other.id}>${node.id}`);
-      this.scheduler.after(50 + this.random.next() * 500, 'heal', () => this.faultsOn && this.heal());
-    } else if (choice === 9) {
-      this.note('controller failover: its answers are lost for a while');
-      this.controllerAnswersLostUntilMs = this.scheduler.nowMs + 10 + this.random.next() * 150;
-    } else if (this.random.next() < 0.5) {
-      this.heal();
-    }
   }
 
   summary(): string {
