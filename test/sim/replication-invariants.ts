@@ -7,7 +7,8 @@
  *   holds the batches the first high watermark to cover those offsets covered;
  * - every offset below a leader's high watermark holds the same batch on every member of that
  *   leader's ISR that has it durably;
- * - an ack completes NONE only with the high watermark covering it, and every acknowledged
+ * - an ack completes NONE only with the high watermark covering it and min.insync.replicas
+ *   durable copies, and every acknowledged
  *   acks=-1 write is at its offset in the log of every later leader (checked when a node
  *   starts a leader epoch, when the ack completes and at the end);
  * - one leader per leader epoch, in the controller's records and in what nodes believe.
@@ -16,7 +17,7 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import type { PartitionRecord } from '../../src/metadata/records.js';
 import { ReplicaRole } from '../../src/replication/partition-state.js';
 import { batchText, sameBatch, type SimBatch } from './replication-log.js';
-import type { SimNode } from './replication-node.js';
+import { MIN_INSYNC_REPLICAS, type SimNode } from './replication-node.js';
 
 /** A write some leader acknowledged with NONE. */
 export interface AcknowledgedWrite {
@@ -83,6 +84,12 @@ export class ReplicationChecker {
     if (errorCode !== ErrorCode.NONE) return;
     const state = node.replicas[partition]!.state;
     if (state.highWatermark <= batch.lastOffset) this.fail(`n${node.id} p${partition}: ack of ${batchText(batch)} completed NONE at high watermark ${state.highWatermark}`);
+    // acks=-1 with min.insync.replicas: at least that many replicas hold it durably now.
+    const durableCopies = this.nodes.filter((other) => {
+      const log = other.logs[partition]!;
+      return log.durableEndOffset > batch.lastOffset && sameBatch(log.batchAtOffset(batch.baseOffset), batch);
+    }).length;
+    if (durableCopies < MIN_INSYNC_REPLICAS) this.fail(`n${node.id} p${partition}: ack of ${batchText(batch)} completed NONE with ${durableCopies} durable copies`);
     const write: AcknowledgedWrite = { partition, batch, ackedInEpoch: state.leaderEpoch, ackedBy: node.id };
     this.acknowledged.push(write);
     // Leaders of later epochs already elected must hold it too (a deposed leader may ack late).

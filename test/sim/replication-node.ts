@@ -23,7 +23,6 @@ export const ReplicationTiming = {
   tickMs: 10,
   heartbeatIntervalMs: 20,
   checkpointIntervalMs: 50,
-  replicaLagTimeMaxMs: 150,
   fetchTimeoutMs: 60,
   registerRetryMs: 50,
   emptyFetchBackoffMs: 8,
@@ -46,6 +45,7 @@ export interface NodeEnvironment {
   /** Per-run timing (chosen from the seed): how often the metadata log is polled, when an AlterPartition is sent again. */
   readonly metadataPollMs: number;
   readonly alterPartitionTimeoutMs: number;
+  readonly replicaLagTimeMaxMs: number;
   /** The rule before KIP-101: a restarted replica truncates its log to its checkpointed high watermark. */
   readonly truncateToHighWatermarkOnRestart: boolean;
 }
@@ -88,7 +88,7 @@ export class SimNode {
     this.incarnation++;
     if (this.env.truncateToHighWatermarkOnRestart) for (const log of this.logs) log.truncateTo(log.checkpointedHighWatermark);
     this.replicas = this.logs.map((_, partition) =>
-      new ReplicaRuntime(new PartitionState({ topic: SIM_TOPIC, partition, localNodeId: this.id, replicaLagTimeMaxMs: ReplicationTiming.replicaLagTimeMaxMs, maxPendingAcks: 200 })));
+      new ReplicaRuntime(new PartitionState({ topic: SIM_TOPIC, partition, localNodeId: this.id, replicaLagTimeMaxMs: this.env.replicaLagTimeMaxMs, maxPendingAcks: 200 })));
     this.metadataFetched = 0;
     this.catchUpOffset = -1;
     this.published = false;
