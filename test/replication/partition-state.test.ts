@@ -170,9 +170,10 @@ test('an AlterPartition refused for a retriable error is sent again, still in fl
 
 test('an expansion refused as stale keeps holding the high watermark until the newer record arrives', () => {
   // Found by the replication simulation (REGRESSION_SEEDS of test/sim/replication-sim.test.ts):
-  // the leader's expansion to [0, 1, 2] was committed but its answer lost; the leader's retry was refused with INVALID_UPDATE_VERSION
-  // (the partition epoch had moved, by that very expansion). Dropping the pending member then
-  // let the high watermark pass follower 2, which the controller had in the ISR and could elect.
+  // the leader's expansion to [0, 1, 2] was committed but its answer lost; the leader's retry
+  // was refused with INVALID_UPDATE_VERSION (the partition epoch had moved, by that very
+  // expansion). Dropping the pending member then let the high watermark pass follower 2, which
+  // the controller had in the ISR and could elect.
   const state = leaderOf([0, 1]);
   state.onFollowerFetch(1, 10, 1, 10);
   state.onFollowerFetch(2, 10, 1, 10);
