@@ -371,6 +371,9 @@ export class PartitionState {
    * The AlterPartition in flight failed (Kafka's handleAlterPartitionError). Not applied: dropped
    * (a dropped expansion may let the HW move). Stale: it stays in flight, so the maximal ISR
    * holds, until a newer partition record ends it. Otherwise: handed out again by takeReady.
+   * Only the answer to the latest send counts: a transport that sends a proposal again after a
+   * timeout drops the answers of earlier sends (Kafka's request correlation), else an early
+   * "not applied" could end a proposal a later send got applied.
    */
   onAlterPartitionFailed(errorCode: number): void {
     assert(errorCode !== ErrorCode.NONE, `${this.name}: an AlterPartition failure needs an error code`);

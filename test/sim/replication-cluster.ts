@@ -90,6 +90,7 @@ export class ReplicationCluster {
   private readonly replicaLagTimeMaxMs: number;
   /** Until then the controller's answers are lost (a controller failover: what it committed stays). */
   private controllerAnswersLostUntilMs = 0;
+  private readonly lastAlterPartitionAtMs: number[] = [];
   faultsOn: boolean;
   private readonly produces = new Map<number, PendingProduce>();
   private nextAckId = 1;
@@ -165,7 +166,13 @@ export class ReplicationCluster {
     const delayMs = long ? 15 + this.random.next() * 50 : 0.05 + this.random.next() * 2;
     const target = message.to === CONTROLLER_ID ? null : this.nodes[message.to]!;
     const incarnation = target?.incarnation ?? 0;
-    this.scheduler.after(delayMs, `${message.kind} ${message.from}>${message.to}`, () => {
+    let atMs = this.scheduler.nowMs + delayMs;
+    if (message.kind === 'alterPartition') {
+      // One connection (TCP): the controller reads a leader's AlterPartition attempts in order.
+      atMs = Math.max(atMs, this.lastAlterPartitionAtMs[message.from] ?? 0);
+      this.lastAlterPartitionAtMs[message.from] = atMs;
+    }
+    this.scheduler.at(atMs, `${message.kind} ${message.from}>${message.to}`, () => {
       if (this.isBlocked(message.from, message.to)) return;
       if (target === null) return this.controllerReceive(message);
       if (target.up && target.incarnation === incarnation) target.receive(message);
@@ -187,7 +194,7 @@ export class ReplicationCluster {
         return this.controller.heartbeat(message.from, message.incarnation, nowMs);
       case 'alterPartition': {
         const errorCode = this.controller.alterPartition(message.request);
-        return this.send({ kind: 'alterPartitionResponse', from: CONTROLLER_ID, to: message.from, partition: message.request.partition, proposalId: message.proposalId, errorCode });
+        return this.send({ kind: 'alterPartitionResponse', from: CONTROLLER_ID, to: message.from, partition: message.request.partition, proposalId: message.proposalId, attempt: message.attempt, errorCode });
       }
       case 'metadataFetch': {
         const records = this.controller.metadataLog.slice(message.fromOffset, message.fromOffset + ReplicationTiming.maxMetadataRecordsPerFetch);
@@ -245,6 +252,25 @@ export class ReplicationCluster {
     this.checker.onCrash(node);
     this.crashes++;
     if (!silent) this.scheduler.after(1 + this.random.next() * 10, `n${nodeId} gone`, () => !node.up && this.controller.markGone(nodeId));
+  }
+
+  /**
+   * A clean shutdown: the controller moves the node out of every ISR and leadership first, then
+   * the node fsyncs and stops (as a crash that loses nothing); it restarts after `downMs`.
+   */
+  shutDown(nodeId: number, downMs: number): void {
+    const node = this.nodes[nodeId]!;
+    if (!node.up) return;
+    this.note(`controlled shutdown n${nodeId}`);
+    this.controller.controlledShutdown(nodeId);
+    const incarnation = node.incarnation;
+    this.scheduler.after(5 + this.random.next() * 30, `stop n${nodeId}`, () => {
+      // Once everything healed, the node stays (its heartbeats unfence it).
+      if (!node.up || node.incarnation !== incarnation || !this.faultsOn) return;
+      node.fsync();
+      this.crash(nodeId, true);
+      this.scheduler.after(downMs, `restart n${nodeId}`, () => this.faultsOn && this.restart(nodeId));
+    });
   }
 
   restart(nodeId: number): void {
@@ -376,6 +402,7 @@ export class ReplicationCluster {
 
   /** Every partition: led by the controller's leader, full ISR, every replica at the leader's log end and high watermark. */
   isSettled(): boolean {
+    if (this.nodes.some((node) => !node.up)) return false;
     for (let partition = 0; partition < this.partitionCount; partition++) {
       const image = this.controller.image.partition('sim', partition)!;
       if (image.leader < 0 || image.isr.length !== image.replicas.length) return false;

@@ -11,7 +11,7 @@ import { MetadataImage } from '../../src/metadata/image.js';
 import type { MetadataRecord, PartitionRecord } from '../../src/metadata/records.js';
 import { NodeLiveness } from '../../src/controller/node-liveness.js';
 import { PartitionChanges } from '../../src/controller/partition-change.js';
-import { alterPartition, electOfflineLeaders, removeFromIsrs, type AlterPartitionRequest, type ElectionContext } from '../../src/controller/replication-control.js';
+import { alterPartition, electOfflineLeaders, electPreferredLeaders, removeFromIsrs, type AlterPartitionRequest, type ElectionContext } from '../../src/controller/replication-control.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 
 export const SIM_TOPIC = 'sim';
@@ -111,6 +111,25 @@ export class SimController {
       if (change.fenced) this.fencings++;
     }
     this.commit([...records, ...partitionChanges.records()]);
+  }
+
+  /** Controller.controlledShutdown: the node is fenced and moved out of every ISR and leadership. */
+  controlledShutdown(nodeId: number): void {
+    const fenced = new Set(this.image.fencedNodes).add(nodeId);
+    const records: MetadataRecord[] = this.isFenced(nodeId) ? [] : [{ type: 'nodeFence', nodeId, fenced: true }];
+    const partitionChanges = new PartitionChanges(this.image);
+    removeFromIsrs(partitionChanges, nodeId, this.electionContext(fenced));
+    this.liveness.markGone(nodeId);
+    this.fencings++;
+    this.commit([...records, ...partitionChanges.records()]);
+  }
+
+  /** Controller.electPreferredLeaders: leadership moves back to each partition's first replica. */
+  electPreferredLeaders(): number {
+    const partitionChanges = new PartitionChanges(this.image);
+    const moved = electPreferredLeaders(partitionChanges, this.electionContext(this.image.fencedNodes));
+    this.commit(partitionChanges.records());
+    return moved;
   }
 
   /** One AlterPartition (Controller.alterPartition): the error code the leader gets back. */

@@ -39,6 +39,8 @@ export interface AlterPartitionMessage {
   readonly from: number;
   readonly to: number;
   readonly proposalId: number;
+  /** Each send of a proposal is a new attempt; only the latest attempt's answer counts (request correlation). */
+  readonly attempt: number;
   readonly request: AlterPartitionRequest;
 }
 
@@ -48,6 +50,7 @@ export interface AlterPartitionResponse {
   readonly to: number;
   readonly partition: number;
   readonly proposalId: number;
+  readonly attempt: number;
   readonly errorCode: number;
 }
 

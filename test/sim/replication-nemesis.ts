@@ -3,7 +3,8 @@
  * node believes it leads a random partition, and a nemesis that, until the fault phase ends,
  * crashes and restarts nodes, isolates a partition leader from the controller and its
  * followers, cuts a node off the controller only or off one other node, holds a node's fsyncs,
- * stalls a node's metadata log consumer and fails the controller over (its answers are lost).
+ * stalls a node's metadata log consumer, fails the controller over (its answers are lost),
+ * moves leaders back to their preferred replicas and shuts nodes down cleanly.
  * Each fault heals itself after a while; everything heals when the fault phase ends.
  */
 import type { ReplicationCluster } from './replication-cluster.js';
@@ -41,7 +42,7 @@ export class ReplicationNemesis {
     const cluster = this.cluster;
     const { scheduler, random } = cluster;
     const node = cluster.nodes[random.int(0, cluster.nodeCount - 1)]!;
-    const choice = random.int(0, 11);
+    const choice = random.int(0, 13);
     if (choice <= 2 && node.up) {
       cluster.crash(node.id);
       scheduler.after(20 + random.next() * 500, `restart n${node.id}`, () => cluster.faultsOn && cluster.restart(node.id));
@@ -64,6 +65,11 @@ export class ReplicationNemesis {
       this.healLater(50, 500);
     } else if (choice === 9) {
       cluster.loseControllerAnswers(10 + random.next() * 150);
+    } else if (choice === 10) {
+      cluster.note('preferred leader election');
+      cluster.controller.electPreferredLeaders();
+    } else if (choice === 11 && node.up) {
+      cluster.shutDown(node.id, 20 + random.next() * 400);
     } else if (random.next() < 0.5) {
       cluster.heal();
     }

@@ -17,7 +17,7 @@ import type { MetadataRecord, PartitionRecord } from '../../src/metadata/records
 import { PartitionState, ReplicaRole, type PartitionChange } from '../../src/replication/partition-state.js';
 import { SIM_TOPIC } from './replication-controller.js';
 import { SimReplicaLog, type SimBatch } from './replication-log.js';
-import { CONTROLLER_ID, type AlterPartitionResponse, type FetchRequest, type FetchResponse, type MetadataResponse, type SimMessage } from './replication-messages.js';
+import { CONTROLLER_ID, type AlterPartitionMessage, type AlterPartitionResponse, type FetchRequest, type FetchResponse, type MetadataResponse, type SimMessage } from './replication-messages.js';
 
 export const ReplicationTiming = {
   tickMs: 10,
@@ -53,7 +53,7 @@ export interface NodeEnvironment {
 class ReplicaRuntime {
   /** Nonzero while a fetch is in flight or waits to be sent (its timer checks the id). */
   fetchToken = 0;
-  alterInFlight: { proposalId: number; message: SimMessage } | null = null;
+  alterInFlight: { proposalId: number; attempt: number; message: AlterPartitionMessage } | null = null;
 
   constructor(readonly state: PartitionState) {}
 }
@@ -328,25 +328,31 @@ export class SimNode {
     if (ready.alterPartition === null) return;
     const proposalId = this.nextToken++;
     const proposal = ready.alterPartition;
-    const message: SimMessage = {
-      kind: 'alterPartition', from: this.id, to: CONTROLLER_ID, proposalId,
+    const message: AlterPartitionMessage = {
+      kind: 'alterPartition', from: this.id, to: CONTROLLER_ID, proposalId, attempt: 0,
       request: { topic: SIM_TOPIC, partition, leaderId: this.id, leaderEpoch: proposal.leaderEpoch, partitionEpoch: proposal.partitionEpoch, newIsr: [...proposal.newIsr] },
     };
-    runtime.alterInFlight = { proposalId, message };
+    runtime.alterInFlight = { proposalId, attempt: 0, message };
     this.sendAlterPartition(partition, proposalId);
   }
 
-  /** Sends (again, after a timeout: Kafka retries an unanswered AlterPartition) while in flight. */
+  /**
+   * Sends (again, after a timeout: Kafka retries an unanswered AlterPartition) while in flight.
+   * Each send is a new attempt, and the answer of an older one is ignored, as a timed-out
+   * request's answer is in Kafka (request correlation).
+   */
   private sendAlterPartition(partition: number, proposalId: number): void {
     const runtime = this.replicas[partition]!;
-    if (runtime.alterInFlight?.proposalId !== proposalId || !runtime.state.isAlterPartitionInFlight) return;
-    this.env.send(runtime.alterInFlight.message);
+    const inFlight = runtime.alterInFlight;
+    if (inFlight?.proposalId !== proposalId || !runtime.state.isAlterPartitionInFlight) return;
+    inFlight.attempt = this.nextToken++;
+    this.env.send({ ...inFlight.message, attempt: inFlight.attempt });
     this.env.after(this, this.env.alterPartitionTimeoutMs, `alterPartition retry n${this.id}`, () => this.sendAlterPartition(partition, proposalId));
   }
 
   private onAlterPartitionResponse(response: AlterPartitionResponse): void {
     const runtime = this.replicas[response.partition]!;
-    if (runtime.alterInFlight?.proposalId !== response.proposalId) return;
+    if (runtime.alterInFlight?.proposalId !== response.proposalId || runtime.alterInFlight.attempt !== response.attempt) return;
     runtime.alterInFlight = null;
     if (response.errorCode !== ErrorCode.NONE) runtime.state.onAlterPartitionFailed(response.errorCode);
     this.processReady(response.partition);

@@ -11,13 +11,14 @@ import { runReplicationSimulation } from './replication-cluster.js';
 const SEEDS_IN_TEST = 300;
 
 /**
- * Seeds that found a real bug (each passes now): a leader's ISR expansion was committed but its
- * answer lost; the retry was refused with INVALID_UPDATE_VERSION and PartitionState dropped the
- * pending member, so the high watermark passed a follower the controller had in the ISR and
- * later elected: an acknowledged write was lost (193, 1334, 1916), or a follower had to truncate
- * below its high watermark (603, 1348, 2635).
+ * Seeds that find a real bug of the core as it was (each passes now): a leader's ISR expansion
+ * was committed but its answer lost; the retry was refused with INVALID_UPDATE_VERSION and
+ * PartitionState dropped the pending member, so the high watermark passed a follower the
+ * controller had in the ISR: an acknowledged write was lost when that follower was elected
+ * (258, 665, 883, 1267), acknowledged with one durable copy (1427), or a follower had to
+ * truncate below its high watermark (1296, 2970).
  */
-const REGRESSION_SEEDS = [193, 603, 1334, 1348, 1916, 2635];
+const REGRESSION_SEEDS = [258, 665, 883, 1267, 1296, 1427, 2970];
 
 test(`replication simulation: ${SEEDS_IN_TEST} seeds (3 and 5 nodes) without a violation`, (context) => {
   // The cores and the simulation are pure: wall-clock time or ambient randomness fails the run.
