@@ -20,7 +20,7 @@ import { SimController } from './replication-controller.js';
 import { ReplicationChecker } from './replication-invariants.js';
 import type { SimBatch } from './replication-log.js';
 import { CONTROLLER_ID, type SimMessage } from './replication-messages.js';
-import { ReplicationTiming, SimNode, type NodeEnvironment } from './replication-node.js';
+import { ReplicationSimSettings, SimNode, type NodeEnvironment } from './replication-node.js';
 import { ReplicationNemesis } from './replication-nemesis.js';
 import { Scheduler } from './scheduler.js';
 
@@ -197,7 +197,7 @@ export class ReplicationCluster {
         return this.send({ kind: 'alterPartitionResponse', from: CONTROLLER_ID, to: message.from, partition: message.request.partition, proposalId: message.proposalId, attempt: message.attempt, errorCode });
       }
       case 'metadataFetch': {
-        const records = this.controller.metadataLog.slice(message.fromOffset, message.fromOffset + ReplicationTiming.maxMetadataRecordsPerFetch);
+        const records = this.controller.metadataLog.slice(message.fromOffset, message.fromOffset + ReplicationSimSettings.maxMetadataRecordsPerFetch);
         return this.send({ kind: 'metadataResponse', from: CONTROLLER_ID, to: message.from, fromOffset: message.fromOffset, records });
       }
       default:

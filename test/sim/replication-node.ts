@@ -19,7 +19,8 @@ import { SIM_TOPIC } from './replication-controller.js';
 import { SimReplicaLog, type SimBatch } from './replication-log.js';
 import { CONTROLLER_ID, type AlterPartitionMessage, type AlterPartitionResponse, type FetchRequest, type FetchResponse, type MetadataResponse, type SimMessage } from './replication-messages.js';
 
-export const ReplicationTiming = {
+/** Times and bounds of the simulated brokers (per-run timings come through NodeEnvironment). */
+export const ReplicationSimSettings = {
   tickMs: 10,
   heartbeatIntervalMs: 20,
   checkpointIntervalMs: 50,
@@ -29,6 +30,7 @@ export const ReplicationTiming = {
   ackTimeoutMs: 600,
   maxBatchesPerFetch: 4,
   maxMetadataRecordsPerFetch: 40,
+  maxPendingAcksPerPartition: 200,
 } as const;
 
 export const MIN_INSYNC_REPLICAS = 2;
@@ -88,16 +90,16 @@ export class SimNode {
     this.incarnation++;
     if (this.env.truncateToHighWatermarkOnRestart) for (const log of this.logs) log.truncateTo(log.checkpointedHighWatermark);
     this.replicas = this.logs.map((_, partition) =>
-      new ReplicaRuntime(new PartitionState({ topic: SIM_TOPIC, partition, localNodeId: this.id, replicaLagTimeMaxMs: this.env.replicaLagTimeMaxMs, maxPendingAcks: 200 })));
+      new ReplicaRuntime(new PartitionState({ topic: SIM_TOPIC, partition, localNodeId: this.id, replicaLagTimeMaxMs: this.env.replicaLagTimeMaxMs, maxPendingAcks: ReplicationSimSettings.maxPendingAcksPerPartition })));
     this.metadataFetched = 0;
     this.catchUpOffset = -1;
     this.published = false;
     this.delta.clear();
     this.fsyncScheduled = false;
     this.register();
-    this.loop('tick', ReplicationTiming.tickMs, () => this.tick());
-    this.loop('heartbeat', ReplicationTiming.heartbeatIntervalMs, () => this.published && this.env.send({ kind: 'heartbeat', from: this.id, to: CONTROLLER_ID, incarnation: this.incarnation }));
-    this.loop('checkpoint', ReplicationTiming.checkpointIntervalMs, () => this.checkpointHighWatermarks());
+    this.loop('tick', ReplicationSimSettings.tickMs, () => this.tick());
+    this.loop('heartbeat', ReplicationSimSettings.heartbeatIntervalMs, () => this.published && this.env.send({ kind: 'heartbeat', from: this.id, to: CONTROLLER_ID, incarnation: this.incarnation }));
+    this.loop('checkpoint', ReplicationSimSettings.checkpointIntervalMs, () => this.checkpointHighWatermarks());
   }
 
   crash(): void {
@@ -118,7 +120,7 @@ export class SimNode {
   private register(): void {
     if (this.catchUpOffset >= 0) return;
     this.env.send({ kind: 'register', from: this.id, to: CONTROLLER_ID, incarnation: this.incarnation });
-    this.env.after(this, ReplicationTiming.registerRetryMs, `register retry n${this.id}`, () => this.register());
+    this.env.after(this, ReplicationSimSettings.registerRetryMs, `register retry n${this.id}`, () => this.register());
   }
 
   private tick(): void {
@@ -206,7 +208,7 @@ export class SimNode {
     const batch: SimBatch = { baseOffset: log.logEndOffset, lastOffset: log.logEndOffset + recordCount - 1, leaderEpoch: runtime.state.leaderEpoch, payloadId };
     log.append(batch);
     runtime.state.onLocalLogChanged(log.logEndOffset, log.durableEndOffset);
-    if (acks === -1) runtime.state.addPendingAck(ackId, log.logEndOffset, this.env.nowMs() + ReplicationTiming.ackTimeoutMs, MIN_INSYNC_REPLICAS);
+    if (acks === -1) runtime.state.addPendingAck(ackId, log.logEndOffset, this.env.nowMs() + ReplicationSimSettings.ackTimeoutMs, MIN_INSYNC_REPLICAS);
     this.processReady(partition);
     this.requestFsync();
     return batch;
@@ -248,7 +250,7 @@ export class SimNode {
       kind: 'fetch', from: this.id, to: state.leaderId, partition, fetchId,
       fetchOffset: log.logEndOffset, lastFetchedEpoch: log.epochCache.latestEpoch, currentLeaderEpoch: state.leaderEpoch,
     });
-    this.env.after(this, ReplicationTiming.fetchTimeoutMs, `fetch timeout n${this.id} p${partition}`, () => this.fetchAgain(partition, fetchId));
+    this.env.after(this, ReplicationSimSettings.fetchTimeoutMs, `fetch timeout n${this.id} p${partition}`, () => this.fetchAgain(partition, fetchId));
   }
 
   private fetchAgain(partition: number, token: number): void {
@@ -271,7 +273,7 @@ export class SimNode {
     if (runtime.fetchToken !== response.fetchId) return;
     runtime.fetchToken = 0;
     if (state.role !== ReplicaRole.FOLLOWER || state.leaderEpoch !== response.leaderEpoch) return this.maybeFetch(response.partition);
-    if (response.errorCode !== ErrorCode.NONE) return this.fetchLater(response.partition, ReplicationTiming.emptyFetchBackoffMs);
+    if (response.errorCode !== ErrorCode.NONE) return this.fetchLater(response.partition, ReplicationSimSettings.emptyFetchBackoffMs);
     const log = this.logs[response.partition]!;
     if (response.diverging !== null) {
       const offset = log.epochCache.followerTruncationOffset(response.diverging, log.logEndOffset);
@@ -284,7 +286,7 @@ export class SimNode {
     state.onLocalLogChanged(log.logEndOffset, log.durableEndOffset);
     state.onLeaderHighWatermark(response.highWatermark, log.logEndOffset);
     this.processReady(response.partition);
-    if (response.batches.length === 0) this.fetchLater(response.partition, ReplicationTiming.emptyFetchBackoffMs);
+    if (response.batches.length === 0) this.fetchLater(response.partition, ReplicationSimSettings.emptyFetchBackoffMs);
     else this.maybeFetch(response.partition);
   }
 
@@ -310,7 +312,7 @@ export class SimNode {
       throw new Error(`sim node ${this.id} p${request.partition}: fetch from n${request.from} at ${request.fetchOffset} epoch ${request.lastFetchedEpoch}: ${error.message}`);
     }
     if (diverging !== null) return answer(ErrorCode.NONE, diverging, []);
-    const batches = log.read(request.fetchOffset, ReplicationTiming.maxBatchesPerFetch);
+    const batches = log.read(request.fetchOffset, ReplicationSimSettings.maxBatchesPerFetch);
     if (batches === null || request.fetchOffset > log.logEndOffset) {
       throw new Error(`sim node ${this.id} p${request.partition}: undiverged fetch from n${request.from} at ${request.fetchOffset} (log end ${log.logEndOffset}) is not at a batch boundary`);
     }
