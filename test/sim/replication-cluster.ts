@@ -68,7 +68,8 @@ const MAX_EVENTS = 300_000;
 
 interface PendingProduce {
   readonly partition: number;
-  readonly batch: SimBatch;
+  /** Null while the produce call runs. */
+  batch: SimBatch | null;
 }
 
 export class ReplicationCluster {
@@ -299,12 +300,16 @@ export class ReplicationCluster {
     if (candidates.length === 0) return null;
     const node = candidates[this.random.int(0, candidates.length - 1)]!;
     const ackId = this.nextAckId++;
+    // Registered first: an ack may complete (refused as too many waiting) within the produce.
+    const pending: PendingProduce = { partition, batch: null };
+    if (acks === -1) this.produces.set(ackId, pending);
     const outcome = node.produce(partition, this.nextPayloadId++, this.random.int(1, 3), ackId, acks);
     if (typeof outcome === 'number') {
+      this.produces.delete(ackId);
       this.ackErrors++;
       return null;
     }
-    if (acks === -1) this.produces.set(ackId, { partition, batch: outcome });
+    pending.batch = outcome;
     this.appended++;
     return outcome;
   }
@@ -317,7 +322,8 @@ export class ReplicationCluster {
     }
     this.produces.delete(ackId);
     if (errorCode !== ErrorCode.NONE) this.ackErrors++;
-    this.checker.onAckCompleted(node, partition, produce.batch, errorCode);
+    if (produce.batch !== null) this.checker.onAckCompleted(node, partition, produce.batch, errorCode);
+    else if (errorCode === ErrorCode.NONE) this.checker.violations.push(`n${node.id} p${partition}: ack ${ackId} completed NONE within its produce`);
   }
 
   note(text: string): void {
