@@ -22,12 +22,12 @@ const STEP_LIMIT_MS = 2000;
 function scriptedCluster(seed: number, truncateToHighWatermarkOnRestart = false): ReplicationCluster {
   // One partition on nodes [0, 1, 2], led by 0 in epoch 0.
   const cluster = new ReplicationCluster({ seed, nodeCount: 3, partitionCount: 1, faults: false, clusterRestart: false, truncateToHighWatermarkOnRestart });
-  expect(cluster, 'the cluster settles', () => cluster.isSettled());
+  reach(cluster, 'the cluster settles', () => cluster.isSettled());
   return cluster;
 }
 
 /** Runs until `done`; fails with the cluster's state otherwise. */
-function expect(cluster: ReplicationCluster, what: string, done: () => boolean): void {
+function reach(cluster: ReplicationCluster, what: string, done: () => boolean): void {
   const reached = cluster.runUntil(done, STEP_LIMIT_MS);
   assert.deepEqual(cluster.checker.violations, [], what);
   assert.ok(reached, `${what}: not within ${STEP_LIMIT_MS} ms (${cluster.summary()})`);
@@ -56,7 +56,7 @@ function isAcknowledged(cluster: ReplicationCluster, batch: SimBatch): boolean {
 /** Node 2 goes away, so the ISR is the leader 0 and the follower 1. */
 function shrinkToTwo(cluster: ReplicationCluster): void {
   cluster.crash(2, false);
-  expect(cluster, 'the ISR shrinks to [0, 1]', () => controllerState(cluster).isr.join() === '0,1' && stateOf(cluster, 0).isr.join() === '0,1');
+  reach(cluster, 'the ISR shrinks to [0, 1]', () => controllerState(cluster).isr.join() === '0,1' && stateOf(cluster, 0).isr.join() === '0,1');
 }
 
 function finish(cluster: ReplicationCluster): void {
@@ -70,7 +70,7 @@ function followerRestartsThenLeads(cluster: ReplicationCluster): { acknowledged:
   const acknowledged = cluster.produce(PARTITION, 0)!;
   assert.ok(acknowledged !== null);
   const end = acknowledged.lastOffset + 1;
-  expect(cluster, 'the write is acknowledged while follower 1 has not learned the high watermark', () =>
+  reach(cluster, 'the write is acknowledged while follower 1 has not learned the high watermark', () =>
     isAcknowledged(cluster, acknowledged) && stateOf(cluster, 0).highWatermark >= end && stateOf(cluster, 1).highWatermark < end);
   assert.ok(logOf(cluster, 1).durableEndOffset >= end, 'follower 1 holds the write durably (its fetch offset said so)');
 
@@ -78,13 +78,13 @@ function followerRestartsThenLeads(cluster: ReplicationCluster): { acknowledged:
   cluster.crash(1, true);
   const tail = cluster.produce(PARTITION, 0)!;
   assert.ok(tail !== null, 'the ISR is still [0, 1]: the produce is accepted');
-  expect(cluster, 'the leader fsyncs its tail', () => logOf(cluster, 0).durableEndOffset > tail.lastOffset);
+  reach(cluster, 'the leader fsyncs its tail', () => logOf(cluster, 0).durableEndOffset > tail.lastOffset);
   assert.ok(logOf(cluster, 1).checkpointedHighWatermark < end, 'follower 1 checkpointed a high watermark below the write');
 
   // The leader dies: the controller elects follower 1, still in the ISR; its session then times out.
   cluster.crash(0, false);
-  expect(cluster, 'the controller elects follower 1 (its session is still valid)', () => controllerState(cluster).leader === 1);
-  expect(cluster, 'its session times out: fenced, the partition offline', () => cluster.controller.isFenced(1) && controllerState(cluster).leader === -1);
+  reach(cluster, 'the controller elects follower 1 (its session is still valid)', () => controllerState(cluster).leader === 1);
+  reach(cluster, 'its session times out: fenced, the partition offline', () => cluster.controller.isFenced(1) && controllerState(cluster).leader === -1);
   cluster.restart(1);
   cluster.runUntil(() => stateOf(cluster, 1).role === ReplicaRole.LEADER, STEP_LIMIT_MS);
   return { acknowledged, tail };
@@ -99,7 +99,7 @@ test('KIP-101 (a): a follower restarted before learning the high watermark becom
 
   // The old leader returns: its unreplicated tail of epoch 0 diverges and goes.
   cluster.restart(0);
-  expect(cluster, 'node 0 truncates its diverged tail', () => cluster.nodes[0]!.truncations > 0 && !holds(cluster, 0, tail));
+  reach(cluster, 'node 0 truncates its diverged tail', () => cluster.nodes[0]!.truncations > 0 && !holds(cluster, 0, tail));
   cluster.restart(2);
   finish(cluster);
   for (const nodeId of [0, 1, 2]) assert.ok(holds(cluster, nodeId, acknowledged), `node ${nodeId} holds the acknowledged write`);
@@ -117,18 +117,18 @@ test('KIP-101 (b): back-to-back leader failures leave no divergence when the fir
   const cluster = scriptedCluster(202);
   shrinkToTwo(cluster);
   const acknowledged = cluster.produce(PARTITION, 0)!;
-  expect(cluster, 'the first write is acknowledged', () => isAcknowledged(cluster, acknowledged));
+  reach(cluster, 'the first write is acknowledged', () => isAcknowledged(cluster, acknowledged));
 
   // Follower 1 fetches the next write but never fsyncs it.
   cluster.holdFsync(1, true);
   const unsynced = cluster.produce(PARTITION, 0)!;
-  expect(cluster, 'node 1 fetched the second write (unsynced); node 0 fsynced it', () =>
+  reach(cluster, 'node 1 fetched the second write (unsynced); node 0 fsynced it', () =>
     logOf(cluster, 1).logEndOffset > unsynced.lastOffset && logOf(cluster, 0).durableEndOffset > unsynced.lastOffset);
   assert.ok(logOf(cluster, 1).durableEndOffset <= unsynced.baseOffset);
 
   // The leader dies; node 1 leads epoch 1, then dies shortly after and loses the unsynced write.
   cluster.crash(0, false);
-  expect(cluster, 'node 1 leads', () => stateOf(cluster, 1).role === ReplicaRole.LEADER);
+  reach(cluster, 'node 1 leads', () => stateOf(cluster, 1).role === ReplicaRole.LEADER);
   const firstEpochOfNode1 = stateOf(cluster, 1).leaderEpoch;
   cluster.crash(1, false);
   cluster.holdFsync(1, false);
@@ -136,14 +136,14 @@ test('KIP-101 (b): back-to-back leader failures leave no divergence when the fir
 
   // Node 0 returns first (not in the ISR: the partition stays offline), then node 1 leads again.
   cluster.restart(0);
-  expect(cluster, 'node 0 is back and unfenced', () => !cluster.controller.isFenced(0) && cluster.nodes[0]!.published);
+  reach(cluster, 'node 0 is back and unfenced', () => !cluster.controller.isFenced(0) && cluster.nodes[0]!.published);
   assert.equal(controllerState(cluster).leader, -1, 'no unclean election: node 0 is not in the ISR');
   cluster.restart(1);
-  expect(cluster, 'node 1 leads a newer epoch', () => stateOf(cluster, 1).role === ReplicaRole.LEADER && stateOf(cluster, 1).leaderEpoch > firstEpochOfNode1);
+  reach(cluster, 'node 1 leads a newer epoch', () => stateOf(cluster, 1).role === ReplicaRole.LEADER && stateOf(cluster, 1).leaderEpoch > firstEpochOfNode1);
   // It writes at the offset node 0 holds the lost write at (acks=1: the ISR is node 1 alone).
   const overwrite = cluster.produce(PARTITION, 1, 1)!;
   assert.equal(overwrite.baseOffset, unsynced.baseOffset);
-  expect(cluster, 'node 0 truncates the write node 1 lost and copies the new one', () => holds(cluster, 0, overwrite));
+  reach(cluster, 'node 0 truncates the write node 1 lost and copies the new one', () => holds(cluster, 0, overwrite));
   assert.ok(cluster.nodes[0]!.truncations > 0);
   cluster.restart(2);
   finish(cluster);

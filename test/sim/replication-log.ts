@@ -100,9 +100,8 @@ export class SimReplicaLog {
 
   /** A crash: whatever was not fsynced is gone. */
   crash(): void {
+    // Also drops the epoch of a leader that started at the durable end with no batch in the log.
     this.truncateTo(this.durableEndOffset);
-    // The epoch of a leader that started at the durable end with no batch is not in the log.
-    this.epochCache.truncateFromEnd(this.durableEndOffset);
   }
 
   private indexOfBatchAt(offset: number): number {
