@@ -20,8 +20,11 @@
  * - ISR expansion: a follower outside the ISR whose fetch offset reached the high watermark and
  *   the start of the leader's epoch. Shrink (at `tick`): an ISR follower not caught up for
  *   replicaLagTimeMaxMs. At most one AlterPartition in flight: it ends when a record of a newer
- *   partition epoch arrives (its ISR is then the committed one) or when it fails; the next
- *   fetch or tick may propose again.
+ *   partition epoch arrives (its ISR is then the committed one) or when the controller says it
+ *   was not applied (INELIGIBLE_REPLICA, OPERATION_NOT_ATTEMPTED); the next fetch or tick may
+ *   propose again. Refused as stale (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, ...) it may
+ *   have been applied after all (a retry of a committed change is refused so): the maximal ISR
+ *   holds until the newer record comes, as Kafka's. Any other error sends it again.
  * - acks=-1: see pending-acks.ts. Every pending ack completes with NOT_LEADER_OR_FOLLOWER when
  *   the replica stops leading; a leader re-elected in a new epoch keeps them.
  *
@@ -36,6 +39,17 @@ export type { CompletedAck } from './pending-acks.js';
 
 /** acks=-1 produce requests one partition leader keeps waiting for replication (see PendingAcks.add). */
 export const MAX_PENDING_ACKS_PER_PARTITION = 10_000;
+
+/** AlterPartition errors saying the change was not applied and the partition epoch is current. */
+const ALTER_PARTITION_NOT_APPLIED: readonly number[] = [ErrorCode.INELIGIBLE_REPLICA, ErrorCode.OPERATION_NOT_ATTEMPTED];
+
+/** AlterPartition errors saying this state is stale: the change waits for the newer record. */
+const ALTER_PARTITION_STALE: readonly number[] = [
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.INVALID_UPDATE_VERSION,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.NEW_LEADER_ELECTED,
+];
 
 /** The leader id of a partition record with no leader. */
 export const NO_LEADER = -1;
@@ -353,10 +367,23 @@ export class PartitionState {
     this.completeCoveredAcks();
   }
 
-  /** The AlterPartition in flight failed: dropped (a dropped expansion may let the HW move). */
+  /**
+   * The AlterPartition in flight failed (Kafka's handleAlterPartitionError). Not applied: dropped
+   * (a dropped expansion may let the HW move). Stale: it stays in flight, so the maximal ISR
+   * holds, until a newer partition record ends it. Otherwise: handed out again by takeReady.
+   * Only the answer to the latest send counts: a transport that sends a proposal again after a
+   * timeout drops the answers of earlier sends (Kafka's request correlation), else an early
+   * "not applied" could end a proposal a later send got applied.
+   */
   onAlterPartitionFailed(errorCode: number): void {
     assert(errorCode !== ErrorCode.NONE, `${this.name}: an AlterPartition failure needs an error code`);
-    if (this.pendingIsr === null) return;
+    const pending = this.pendingIsr;
+    if (pending === null) return;
+    if (ALTER_PARTITION_STALE.includes(errorCode)) return;
+    if (!ALTER_PARTITION_NOT_APPLIED.includes(errorCode)) {
+      this.alterToSend = { newIsr: pending.newIsr, leaderEpoch: pending.leaderEpoch, partitionEpoch: pending.partitionEpoch };
+      return;
+    }
     this.pendingIsr = null;
     this.alterToSend = null;
     this.maybeIncrementLeaderHighWatermark();

@@ -147,15 +147,51 @@ test('a follower always slightly behind stays in the ISR while it reaches the pr
   assert.deepEqual(state.isr, [0, 1]);
 });
 
-test('a failed AlterPartition is dropped and proposed again at a later tick', () => {
+test('an AlterPartition the controller did not apply is dropped and proposed again at a later tick', () => {
   const state = leaderOf([0, 1]);
   state.tick(lagMs + 1);
   assert.deepEqual(state.takeReady().alterPartition?.newIsr, [0]);
-  state.onAlterPartitionFailed(ErrorCode.INVALID_UPDATE_VERSION);
+  state.onAlterPartitionFailed(ErrorCode.INELIGIBLE_REPLICA);
   assert.equal(state.isAlterPartitionInFlight, false);
   state.tick(lagMs + 2);
   assert.deepEqual(state.takeReady().alterPartition?.newIsr, [0]);
   assert.throws(() => state.onAlterPartitionFailed(ErrorCode.NONE), InvariantError);
+});
+
+test('an AlterPartition refused for a retriable error is sent again, still in flight', () => {
+  const state = leaderOf([0, 1]);
+  state.tick(lagMs + 1);
+  const proposal = state.takeReady().alterPartition;
+  assert.deepEqual(proposal?.newIsr, [0]);
+  state.onAlterPartitionFailed(ErrorCode.REQUEST_TIMED_OUT);
+  assert.equal(state.isAlterPartitionInFlight, true);
+  assert.deepEqual(state.takeReady().alterPartition, proposal);
+});
+
+test('an expansion refused as stale keeps holding the high watermark until the newer record arrives', () => {
+  // Found by the replication simulation (REGRESSION_SEEDS of test/sim/replication-sim.test.ts):
+  // the leader's expansion to [0, 1, 2] was committed but its answer lost; the leader's retry
+  // was refused with INVALID_UPDATE_VERSION (the partition epoch had moved, by that very
+  // expansion). Dropping the pending member then let the high watermark pass follower 2, which
+  // the controller had in the ISR and could elect.
+  const state = leaderOf([0, 1]);
+  state.onFollowerFetch(1, 10, 1, 10);
+  state.onFollowerFetch(2, 10, 1, 10);
+  const expansion = state.takeReady().alterPartition;
+  assert.deepEqual(expansion?.newIsr, [0, 1, 2]);
+  state.onLocalLogChanged(20, 20);
+  state.onFollowerFetch(1, 20, 2, 20);
+  assert.equal(state.highWatermark, 10, 'the member being added holds it');
+  for (const errorCode of [ErrorCode.INVALID_UPDATE_VERSION, ErrorCode.FENCED_LEADER_EPOCH]) {
+    state.onAlterPartitionFailed(errorCode);
+    state.tick(2 + lagMs + 1); // follower 2 is no longer caught up
+    assert.equal(state.isAlterPartitionInFlight, true, 'it waits for the newer record');
+    assert.equal(state.highWatermark, 10, 'follower 2 may be in the committed ISR: it still holds the high watermark');
+    assert.equal(state.takeReady().alterPartition, null, 'nothing is proposed on a stale partition epoch');
+  }
+  assert.equal(state.applyPartitionRecord(record(0, 1, 2, [0, 1, 2]), 3 + lagMs, position(20)), 'updated');
+  assert.equal(state.isAlterPartitionInFlight, false);
+  assert.equal(state.highWatermark, 10);
 });
 
 test('a dropped expansion no longer holds the high watermark', () => {

@@ -1,10 +1,27 @@
 /**
- * `npm run sim -- --seeds N --seed-base S [--nodes 1|3|5]` runs N seeded simulations of the
- * Raft metadata quorum and ends with one line "<N> seeds ... <V> violations" (exit 1 when V > 0).
- * `npm run sim -- --seed X` replays one seed and prints its event trace.
+ * `npm run sim -- --seeds N --seed-base S [--nodes 1|3|5] [--mode raft|replication|all]` runs N
+ * seeded simulations of the Raft metadata quorum and/or of partition replication (default: both
+ * per seed) and ends with one line "<N> seeds ... <V> violations" (exit 1 when V > 0).
+ * `npm run sim -- --seed X [--mode ...]` replays one seed and prints its event trace.
  */
 import { parseArgs } from 'node:util';
 import { runSimulation, type SimResult } from './cluster.js';
+import { runReplicationSimulation, type ReplicationSimResult } from './replication-cluster.js';
+
+const MODES = ['raft', 'replication', 'all'] as const;
+type Mode = (typeof MODES)[number];
+
+interface RunOptions {
+  readonly mode: Mode;
+  readonly nodeCount: number | undefined;
+}
+
+/** Replication runs 3 or 5 nodes: `--nodes 1` leaves its node count to the seed. */
+function replicationOptions(seed: number, options: RunOptions, trace = false) {
+  return options.nodeCount === undefined || options.nodeCount === 1 ? { seed, trace } : { seed, nodeCount: options.nodeCount, trace };
+}
+
+type ReplicationTotals = Record<'events' | 'produced' | 'acknowledged' | 'elections' | 'fencings' | 'crashes' | 'isolations' | 'truncations' | 'alterPartitions', number>;
 
 function main(): number {
   const { values } = parseArgs({
@@ -13,46 +30,94 @@ function main(): number {
       'seed-base': { type: 'string', default: '1' },
       seed: { type: 'string' },
       nodes: { type: 'string' },
+      mode: { type: 'string', default: 'all' },
       quiet: { type: 'boolean', default: false },
     },
   });
+  const mode = values.mode as Mode;
+  if (!MODES.includes(mode)) throw new Error(`--mode must be raft, replication or all, got ${values.mode}`);
   const nodeCount = values.nodes === undefined ? undefined : Number(values.nodes);
   if (nodeCount !== undefined && ![1, 3, 5].includes(nodeCount)) throw new Error(`--nodes must be 1, 3 or 5, got ${values.nodes}`);
-  if (values.seed !== undefined) return replay(Number(values.seed), nodeCount);
+  const options: RunOptions = { mode, nodeCount };
+  if (values.seed !== undefined) return replay(Number(values.seed), options);
   const seeds = Number(values.seeds);
   const seedBase = Number(values['seed-base']);
   if (!Number.isInteger(seeds) || seeds < 1 || !Number.isInteger(seedBase)) throw new Error('--seeds and --seed-base take integers (seeds >= 1)');
+  return runSeeds(seeds, seedBase, options, values.quiet === true);
+}
+
+function runSeeds(seeds: number, seedBase: number, options: RunOptions, quiet: boolean): number {
   const startedMs = performance.now();
-  const totals = { events: 0, committed: 0, elections: 0, crashes: 0, wipes: 0, snapshotInstalls: 0 };
-  const failed: SimResult[] = [];
+  const raft = { events: 0, committed: 0, elections: 0, crashes: 0, wipes: 0, snapshotInstalls: 0 };
+  const replication: ReplicationTotals = { events: 0, produced: 0, acknowledged: 0, elections: 0, fencings: 0, crashes: 0, isolations: 0, truncations: 0, alterPartitions: 0 };
+  const failedSeeds = new Set<number>();
+  let violations = 0;
+  const replay = (mode: Mode, seed: number) => `npm run sim -- --seed ${seed} --mode ${mode}${options.nodeCount === undefined ? '' : ` --nodes ${options.nodeCount}`}`;
   for (let seed = seedBase; seed < seedBase + seeds; seed++) {
-    const result = runSimulation(nodeCount === undefined ? { seed } : { seed, nodeCount });
-    totals.events += result.events;
-    totals.committed += result.committed;
-    totals.elections += result.elections;
-    totals.crashes += result.crashes;
-    totals.wipes += result.wipes;
-    totals.snapshotInstalls += result.snapshotInstalls;
-    if (result.violations.length > 0) {
-      failed.push(result);
-      console.log(`seed ${seed} (${result.nodeCount} nodes): ${result.violations.join('; ')}  -> replay: npm run sim -- --seed ${seed}`);
+    if (options.mode !== 'replication') {
+      const result = runSimulation(options.nodeCount === undefined ? { seed } : { seed, nodeCount: options.nodeCount });
+      raft.events += result.events;
+      raft.committed += result.committed;
+      raft.elections += result.elections;
+      raft.crashes += result.crashes;
+      raft.wipes += result.wipes;
+      raft.snapshotInstalls += result.snapshotInstalls;
+      if (result.violations.length > 0) {
+        failedSeeds.add(seed);
+        violations += result.violations.length;
+        console.log(`seed ${seed} raft (${result.nodeCount} nodes): ${result.violations.join('; ')}  -> replay: ${replay('raft', seed)}`);
+      }
+    }
+    if (options.mode !== 'raft') {
+      const result = runReplicationSimulation(replicationOptions(seed, options));
+      addReplication(replication, result);
+      if (result.violations.length > 0) {
+        failedSeeds.add(seed);
+        violations += result.violations.length;
+        console.log(`seed ${seed} replication (${result.nodeCount} nodes, ${result.partitionCount} partitions): ${result.violations.join('; ')}  -> replay: ${replay('replication', seed)}`);
+      }
     }
   }
   const seconds = (performance.now() - startedMs) / 1000;
-  const violations = failed.reduce((sum, result) => sum + result.violations.length, 0);
-  if (!values.quiet) {
-    console.log(`events ${totals.events}, committed entries ${totals.committed}, elections ${totals.elections}, crashes ${totals.crashes}, wipes ${totals.wipes}, snapshot installs ${totals.snapshotInstalls}`);
+  if (!quiet && options.mode !== 'replication') {
+    console.log(`raft: events ${raft.events}, committed entries ${raft.committed}, elections ${raft.elections}, crashes ${raft.crashes}, wipes ${raft.wipes}, snapshot installs ${raft.snapshotInstalls}`);
   }
-  console.log(`${seeds} seeds (${seedBase}..${seedBase + seeds - 1}) in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s): ${failed.length} failed seeds, ${violations} violations`);
+  if (!quiet && options.mode !== 'raft') {
+    const r = replication;
+    console.log(`replication: events ${r.events}, batches produced ${r.produced}, acks=-1 acknowledged ${r.acknowledged}, leader elections ${r.elections}, fencings ${r.fencings}, crashes ${r.crashes}, isolations ${r.isolations}, truncations ${r.truncations}, AlterPartitions ${r.alterPartitions}`);
+  }
+  console.log(`${seeds} seeds (${seedBase}..${seedBase + seeds - 1}, ${options.mode}) in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s): ${failedSeeds.size} failed seeds, ${violations} violations`);
   return violations > 0 ? 1 : 0;
 }
 
-function replay(seed: number, nodeCount: number | undefined): number {
-  const result = runSimulation(nodeCount === undefined ? { seed, trace: true } : { seed, nodeCount, trace: true });
-  for (const line of result.trace) console.log(line);
-  console.log(`seed ${seed}: ${result.nodeCount} nodes, ${result.events} events, ${result.committed} committed, ${result.elections} elections, ${result.crashes} crashes, ${result.wipes} wipes`);
-  const violations = result.violations.length;
-  for (const violation of result.violations) console.log(`VIOLATION: ${violation}`);
+function addReplication(totals: ReplicationTotals, result: ReplicationSimResult): void {
+  totals.events += result.events;
+  totals.produced += result.produced;
+  totals.acknowledged += result.acknowledged;
+  totals.elections += result.elections;
+  totals.fencings += result.fencings;
+  totals.crashes += result.crashes;
+  totals.isolations += result.isolations;
+  totals.truncations += result.truncations;
+  totals.alterPartitions += result.alterPartitionsAccepted + result.alterPartitionsRefused;
+}
+
+function replay(seed: number, options: RunOptions): number {
+  let violations = 0;
+  if (options.mode !== 'replication') {
+    const result: SimResult = runSimulation(options.nodeCount === undefined ? { seed, trace: true } : { seed, nodeCount: options.nodeCount, trace: true });
+    for (const line of result.trace) console.log(line);
+    console.log(`seed ${seed} raft: ${result.nodeCount} nodes, ${result.events} events, ${result.committed} committed, ${result.elections} elections, ${result.crashes} crashes, ${result.wipes} wipes`);
+    for (const violation of result.violations) console.log(`VIOLATION: ${violation}`);
+    violations += result.violations.length;
+  }
+  if (options.mode !== 'raft') {
+    const result = runReplicationSimulation(replicationOptions(seed, options, true));
+    for (const line of result.trace) console.log(line);
+    console.log(`seed ${seed} replication: ${result.nodeCount} nodes, ${result.partitionCount} partitions, ${result.events} events, ${result.produced} batches, ${result.acknowledged} acknowledged, ${result.elections} elections, ${result.crashes} crashes, ${result.truncations} truncations`);
+    for (const violation of result.violations) console.log(`VIOLATION: ${violation}`);
+    violations += result.violations.length;
+  }
   console.log(`1 seeds: ${violations} violations`);
   return violations > 0 ? 1 : 0;
 }

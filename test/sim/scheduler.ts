@@ -11,6 +11,8 @@ export interface SimEvent {
 
 export class Scheduler {
   nowMs = 0;
+  /** The event running now (its label names the event a failure happened in). */
+  current: SimEvent | null = null;
   private sequence = 0;
   private readonly heap: SimEvent[] = [];
 
@@ -33,7 +35,9 @@ export class Scheduler {
     const event = this.pop();
     if (event === undefined) return null;
     this.nowMs = event.atMs;
+    this.current = event;
     event.run();
+    this.current = null;
     return event;
   }
 
