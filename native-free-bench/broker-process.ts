@@ -14,6 +14,8 @@ export interface BrokerProcess {
   readonly dataDir: string;
   /** Milliseconds from spawn to the ready line. */
   readonly readyMs: number;
+  /** `host:port` of the admin endpoint when started with `faultInjection`, else null. */
+  readonly adminAddress: string | null;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export interface BrokerProcessOptions {
   readonly brokerSettings?: Readonly<Record<string, unknown>>;
   /** Keep the data directory (default: removed on stop). */
   readonly keepData?: boolean;
+  /** Serve the admin endpoint on an ephemeral port with fault injection (kill, restart, ...). */
+  readonly faultInjection?: boolean;
 }
 
 /** The shipped CLI: the bundle built by scripts/bundle.mjs. */
@@ -72,6 +76,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
       'start',
       ...configArguments,
       ...['--nodes', String(options.nodes), '--port', '0', '--data-dir', dataDir, '--log-level', 'error'],
+      ...(options.faultInjection === true ? ['--admin-port', '0', '--fault-injection'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: scratch.path },
   );
@@ -80,8 +85,9 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
     if (options.keepData !== true) scratch.remove();
   });
   let bootstrapServers: string;
+  let adminAddress: string | null;
   try {
-    bootstrapServers = await waitForReady(child, options.readyTimeoutMs ?? defaultReadyTimeoutMs);
+    ({ bootstrapServers, adminAddress } = await waitForReady(child, options.readyTimeoutMs ?? defaultReadyTimeoutMs));
   } catch (error) {
     child.kill('SIGKILL');
     scratch.remove();
@@ -94,6 +100,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
     bootstrapServers,
     dataDir,
     readyMs,
+    adminAddress,
     async stop() {
       await stopChild(child);
       if (options.keepData !== true) scratch.remove();
@@ -102,8 +109,8 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
   };
 }
 
-function waitForReady(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
+function waitForReady(child: ChildProcess, timeoutMs: number): Promise<{ bootstrapServers: string; adminAddress: string | null }> {
+  return new Promise((resolve, reject) => {
     let output = '';
     let errors = '';
     const timer = setTimeout(() => reject(new Error(`broker printed no ready line within ${timeoutMs} ms: ${errors.trim()}`)), timeoutMs);
@@ -115,7 +122,7 @@ function waitForReady(child: ChildProcess, timeoutMs: number): Promise<string> {
       const match = /ready: .*bootstrap (\S+), data/.exec(output);
       if (match !== null) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve({ bootstrapServers: match[1]!, adminAddress: /, admin (\S+?:\d+)/.exec(output)?.[1] ?? null });
       }
     });
     child.once('exit', (code) => {

@@ -133,6 +133,8 @@ export class PartitionState {
   private readonly acks: PendingAcks;
   private completed: CompletedAck[] = [];
   private highWatermarkMoved = false;
+  /** Nodes the controller has fenced (from the metadata log): never counted as caught up. */
+  private fencedNodes: ReadonlySet<number> = new Set();
 
   constructor(options: PartitionStateOptions) {
     assert(Number.isSafeInteger(options.localNodeId) && options.localNodeId >= 0, () => `partition state: node id ${options.localNodeId}`);
@@ -347,6 +349,15 @@ export class PartitionState {
     this.checkInvariants();
   }
 
+  /** The controller's fenced nodes changed (a nodeFence record): the high watermark may move. */
+  setFencedNodes(fenced: ReadonlySet<number>): void {
+    this.fencedNodes = new Set(fenced);
+    if (this.currentRole !== ReplicaRole.LEADER) return;
+    this.maybeIncrementLeaderHighWatermark();
+    this.completeCoveredAcks();
+    this.checkInvariants();
+  }
+
   /** The error to refuse an append with before it is written, or null (Kafka's appendRecordsToLeader). */
   appendProblem(acks: number, minInsyncReplicas: number): number | null {
     if (this.currentRole !== ReplicaRole.LEADER) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
@@ -392,7 +403,7 @@ export class PartitionState {
   }
 
   private maybeExpandIsr(follower: FollowerReplica): void {
-    if (this.pendingIsr !== null || this.committedIsr.includes(follower.nodeId)) return;
+    if (this.pendingIsr !== null || this.committedIsr.includes(follower.nodeId) || this.fencedNodes.has(follower.nodeId)) return;
     if (follower.logEndOffset < this.hw || follower.logEndOffset < this.epochStartOffset) return;
     this.proposeIsr([...this.committedIsr, follower.nodeId], follower.nodeId);
   }
@@ -421,7 +432,10 @@ export class PartitionState {
     let candidate = this.localDurableEndOffset;
     for (const follower of this.followers.values()) {
       if (follower.logEndOffset >= candidate) continue;
-      const holds = maximalIsr.includes(follower.nodeId) || follower.isCaughtUp(this.localLogEndOffset, this.nowMs, this.replicaLagTimeMaxMs);
+      // A fenced node (killed, cut off, shutting down) holds nothing back unless it is in the
+      // ISR: its last catch-up would otherwise stall acks=all for replicaLagTimeMaxMs (as KIP-841).
+      const caughtUp = !this.fencedNodes.has(follower.nodeId) && follower.isCaughtUp(this.localLogEndOffset, this.nowMs, this.replicaLagTimeMaxMs);
+      const holds = maximalIsr.includes(follower.nodeId) || caughtUp;
       if (holds) candidate = follower.logEndOffset;
     }
     this.advanceHighWatermark(candidate);

@@ -173,6 +173,8 @@ export class BrokerNode implements ReplicaHost {
   private highWatermarksDirty = false;
   private lastHighWatermarkCheckpointMs = 0;
   private lastReplicationTickMs = 0;
+  /** The controller's fenced nodes, as this node's metadata log last said. */
+  private fencedNodes: ReadonlySet<number> = new Set();
   private readonly replicaLagTimeMaxMs: number;
   /**
    * Log compaction for compacted topics (cleanup.policy=compact), in a piscina pool. Loaded at
@@ -759,6 +761,7 @@ export class BrokerNode implements ReplicaHost {
       const log = this.logs.getOrCreate(topic, partition, assignment.config);
       const checkpointed = this.checkpointedHighWatermarks.get(partitionName(topic, partition)) ?? 0;
       replica = new PartitionReplica(topic, partition, log, this.nodeId, this.replicaLagTimeMaxMs, checkpointed);
+      replica.state.setFencedNodes(this.fencedNodes);
       this.replicas.set(replicaKey(topic, partition), replica);
     }
     replica.log.config = assignment.config;
@@ -801,6 +804,14 @@ export class BrokerNode implements ReplicaHost {
     for (const partition of partitions) await this.stopReplica(topic, partition, true);
     this.topicConfigs.delete(topic);
     if (partitions.length > 0) await this.durability.forceJournalCheckpoint();
+  }
+
+  setFencedNodes(fenced: ReadonlySet<number>): void {
+    this.fencedNodes = new Set(fenced);
+    for (const replica of this.replicas.values()) {
+      replica.state.setFencedNodes(this.fencedNodes);
+      this.processReady(replica);
+    }
   }
 
   updateTopicConfig(topic: string, config: LogConfig): void {

@@ -28,6 +28,8 @@ export interface ReplicaHost {
   /** Deletes every log of the topic held here (it was deleted, and may be created again). */
   deleteTopic(topic: string): Promise<void>;
   updateTopicConfig(topic: string, config: LogConfig): void;
+  /** The controller's fenced nodes, after every change (they never hold a high watermark back). */
+  setFencedNodes(fenced: ReadonlySet<number>): void;
   /** Partitions the node serves now. */
   hostedPartitions(): Array<{ topic: string; partition: number }>;
   /** Deletes logs of topics not in `knownTopics` (deleted while the node was down). */
@@ -43,6 +45,7 @@ type Work =
   | { kind: 'partition'; partition: PartitionWork }
   | { kind: 'deleteTopic'; topic: string }
   | { kind: 'config'; topic: string; config: LogConfig }
+  | { kind: 'fenced'; nodes: Set<number> }
   | { kind: 'reconcile'; hosted: PartitionWork[]; knownTopics: Set<string> }
   | { kind: 'dropStray'; knownTopics: Set<string> };
 
@@ -76,7 +79,7 @@ export class MetadataPublisher {
         if (partition.replicas.includes(this.host.nodeId)) hosted.push(this.partitionWork(image, topic.name, partition));
       }
     }
-    this.enqueue(index, [{ kind: 'reconcile', hosted, knownTopics: new Set(image.topics.keys()) }]);
+    this.enqueue(index, [{ kind: 'fenced', nodes: new Set(image.fencedNodes) }, { kind: 'reconcile', hosted, knownTopics: new Set(image.topics.keys()) }]);
     this.maybeCheckStrays(index, image);
   }
 
@@ -102,6 +105,8 @@ export class MetadataPublisher {
         return [{ kind: 'partition', partition: this.partitionWork(image, record.topic, record) }];
       case 'removeTopic':
         return [{ kind: 'deleteTopic', topic: record.name }];
+      case 'nodeFence':
+        return [{ kind: 'fenced', nodes: new Set(image.fencedNodes) }];
       case 'topicConfig':
         return [{ kind: 'config', topic: record.name, config: logConfigFor(record.configs, this.settings) }];
       default:
@@ -137,6 +142,9 @@ export class MetadataPublisher {
         return;
       case 'config':
         this.host.updateTopicConfig(work.topic, work.config);
+        return;
+      case 'fenced':
+        this.host.setFencedNodes(work.nodes);
         return;
       case 'reconcile': {
         const keep = new Set(work.hosted.map(({ assignment }) => `${assignment.topic}\u0000${assignment.partition}`));

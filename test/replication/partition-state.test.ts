@@ -292,3 +292,22 @@ test('a follower\'s high watermark is min(leader HW, local log end) and never mo
   state.onTruncated(9);
   assert.throws(() => state.onTruncated(7), InvariantError, 'truncation below the high watermark');
 });
+
+test('a fenced node outside the ISR never holds the high watermark back, however recently it caught up', () => {
+  // Node 2 caught up at time 100, then died; the controller fenced it and took it out of the ISR.
+  const state = leaderOf([0, 1, 2], 10);
+  state.onFollowerFetch(1, 10, 100, 10);
+  state.onFollowerFetch(2, 10, 100, 10);
+  assert.equal(state.highWatermark, 10);
+  state.applyPartitionRecord(record(0, 1, 2, [0, 1]), 150, position(10));
+  state.onLocalLogChanged(20, 20);
+  state.onFollowerFetch(1, 20, 200, 20);
+  assert.equal(state.highWatermark, 10, 'node 2 caught up within replicaLagTimeMaxMs: Kafka waits for a follower about to rejoin');
+  state.setFencedNodes(new Set([2]));
+  assert.equal(state.highWatermark, 20, 'fenced, it no longer counts');
+  state.onFollowerFetch(2, 20, 210, 20);
+  assert.equal(state.takeReady().alterPartition, null, 'and a fenced node is not proposed back into the ISR');
+  state.setFencedNodes(new Set());
+  state.onFollowerFetch(2, 20, 220, 20);
+  assert.deepEqual(state.takeReady().alterPartition?.newIsr, [0, 1, 2], 'unfenced and caught up, it rejoins');
+});

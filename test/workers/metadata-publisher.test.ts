@@ -50,6 +50,10 @@ class RecordingHost implements ReplicaHost {
     this.configs.set(topic, config);
   }
 
+  setFencedNodes(fenced: ReadonlySet<number>): void {
+    this.calls.push(`fenced ${[...fenced].join(',')}`);
+  }
+
   hostedPartitions(): Array<{ topic: string; partition: number }> {
     return [...this.hosted.values()];
   }
@@ -142,7 +146,7 @@ test('a snapshot replaces everything: partitions led elsewhere stop, removed top
   snapshot.markApplied(40);
   publisher.snapshotRestored(40, snapshot);
   await publisher.idle();
-  assert.deepEqual(host.calls, ['delete removed', 'stop keep-1', 'lead keep-0@3', 'lead fresh-0@0']);
+  assert.deepEqual(host.calls, ['fenced ', 'delete removed', 'stop keep-1', 'lead keep-0@3', 'lead fresh-0@0']);
   assert.equal(published.at(-1), 40);
 });
 
