@@ -203,7 +203,9 @@ export class NodeDurability {
       if (journal.isFlushing) return false;
       this.flushJournalNow(journal);
     } else if (onlyLogToFlush !== null) {
-      if (onlyLogToFlush.log.isFlushing) return false;
+      // A replicated partition's fsync goes to the threadpool: blocking the node thread would
+      // hold back the follower fetches (and with them acks=all) of every partition it leads.
+      if (onlyLogToFlush.log.isFlushing || onlyLogToFlush.state.replicas.length > 1) return false;
       this.flushLogNow(onlyLogToFlush);
     } else if (this.logsToFlush.size === 0) {
       return false;
