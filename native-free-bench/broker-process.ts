@@ -3,6 +3,7 @@
  * share an event loop), waits for its ready line, and stops exactly that process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,11 @@ export interface BrokerProcess {
   /** `host:port` of the admin endpoint when started with `faultInjection`, else null. */
   readonly adminAddress: string | null;
   stop(): Promise<void>;
+  /**
+   * kill -9 of the whole broker process, then a fresh one on the same data dir, listener ports
+   * and admin port (needs `fixedPorts`); resolves once it is ready again.
+   */
+  crashAndRestart(downMs?: number): Promise<void>;
 }
 
 export interface BrokerProcessOptions {
@@ -31,6 +37,8 @@ export interface BrokerProcessOptions {
   readonly keepData?: boolean;
   /** Serve the admin endpoint on an ephemeral port with fault injection (kill, restart, ...). */
   readonly faultInjection?: boolean;
+  /** Listen on free ports chosen now (not ephemeral ones), so a restarted process keeps them. */
+  readonly fixedPorts?: boolean;
 }
 
 /** The shipped CLI: the bundle built by scripts/bundle.mjs. */
@@ -67,19 +75,17 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
     writeFileSync(configFile, JSON.stringify({ broker: options.brokerSettings }));
     configArguments.push('--config', configFile);
   }
+  const ports = options.fixedPorts === true ? await freePorts(options.nodes + 1) : null;
+  const portArguments = ports === null ? ['--port', '0'] : ['--port', String(ports.base)];
+  const adminArguments = options.faultInjection === true ? ['--admin-port', ports === null ? '0' : String(ports.admin), '--fault-injection'] : [];
+  const spawnBroker = () =>
+    spawn(
+      process.execPath,
+      [...(options.nodeArguments ?? []), cliPath, 'start', ...configArguments, ...['--nodes', String(options.nodes), ...portArguments, '--data-dir', dataDir, '--log-level', 'error'], ...adminArguments],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: scratch.path },
+    );
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(options.nodeArguments ?? []),
-      cliPath,
-      'start',
-      ...configArguments,
-      ...['--nodes', String(options.nodes), '--port', '0', '--data-dir', dataDir, '--log-level', 'error'],
-      ...(options.faultInjection === true ? ['--admin-port', '0', '--fault-injection'] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, cwd: scratch.path },
-  );
+  let child = spawnBroker();
   const forget = cleanupOnExit(() => {
     child.kill('SIGKILL');
     if (options.keepData !== true) scratch.remove();
@@ -96,7 +102,9 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
   }
   const readyMs = performance.now() - started;
   return {
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     bootstrapServers,
     dataDir,
     readyMs,
@@ -106,7 +114,34 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
       if (options.keepData !== true) scratch.remove();
       forget();
     },
+    async crashAndRestart(downMs = 0) {
+      if (ports === null) throw new Error('crashAndRestart needs fixedPorts');
+      const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+      child.kill('SIGKILL');
+      await exited;
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = spawnBroker();
+      await waitForReady(child, options.readyTimeoutMs ?? defaultReadyTimeoutMs);
+    },
   };
+}
+
+/** `count` free loopback ports in a row (listener base .. base+nodes-1, then the admin port). */
+async function freePorts(count: number): Promise<{ base: number; admin: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, index) => portIsFree(base + index)));
+    if (free.every(Boolean)) return { base, admin: base + count - 1 };
+  }
+  throw new Error(`no ${count} free ports in a row found on 127.0.0.1`);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port }, () => server.close(() => resolve(true)));
+  });
 }
 
 function waitForReady(child: ChildProcess, timeoutMs: number): Promise<{ bootstrapServers: string; adminAddress: string | null }> {

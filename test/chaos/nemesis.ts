@@ -3,11 +3,12 @@
  * endpoint (fault injection). At most a minority of nodes is faulty at any time: one fault
  * runs, heals, and the next starts after a quiet gap. Targets: the leader of a busy partition,
  * the controller, or a random node. Faults: kill then restart, pause then resume (long enough
- * to be fenced), and network partitions (the target alone against the rest).
+ * to be fenced), network partitions (the target alone against the rest), and kill -9 of the
+ * whole broker process, restarted on its data dirs and ports.
  */
 import { SeededRandom } from '../../src/runtime/random.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition';
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash';
 export type TargetKind = 'leader' | 'controller' | 'random';
 
 export interface PlannedFault {
@@ -25,7 +26,8 @@ export interface AppliedFault extends PlannedFault {
   error: string | null;
 }
 
-const KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
+/** Node faults three times as often as a crash of the whole process. */
+const KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'kill', 'pause', 'partition', 'kill', 'pause', 'partition', 'crash'];
 const TARGETS: readonly TargetKind[] = ['leader', 'controller', 'random'];
 
 /** The faults of a run of `runMs`: the first after `quietStartMs`, none in the last `quietEndMs`. */
@@ -84,6 +86,8 @@ export interface NemesisContext {
   readonly nowMs: () => number;
   readonly sleepUntil: (atMs: number) => Promise<void>;
   readonly log: (line: string) => void;
+  /** kill -9 of the broker process, down for `downMs`, restarted on its data dirs and ports. */
+  readonly crashBroker: (downMs: number) => Promise<void>;
 }
 
 /** Runs the schedule; returns what was applied (a fault that could not be applied says why). */
@@ -96,6 +100,12 @@ export async function runNemesis(plan: readonly PlannedFault[], context: Nemesis
     const entry: AppliedFault = { ...fault, nodeId, appliedAtMs: context.nowMs(), healedAtMs: -1, error: null };
     applied.push(entry);
     try {
+      if (fault.kind === 'crash') {
+        context.log(`${(entry.appliedAtMs / 1000).toFixed(1)} s: kill -9 of the whole broker, down ${fault.durationMs} ms`);
+        await context.crashBroker(fault.durationMs);
+        entry.healedAtMs = context.nowMs();
+        continue;
+      }
       await context.admin.apply(fault.kind, nodeId, context.nodeIds);
       context.log(`${(entry.appliedAtMs / 1000).toFixed(1)} s: ${fault.kind} node ${nodeId} (${fault.target}) for ${fault.durationMs} ms`);
       await context.sleepUntil(fault.startMs + fault.durationMs);

@@ -45,7 +45,7 @@ function throughputSvg(summary: ChaosSummary): string {
   const x = (ms: number) => ((ms / (summary.seconds * 1000)) * width).toFixed(1);
   const y = (rate: number) => (height - (rate / maxRate) * (height - 20)).toFixed(1);
   const shades = summary.faults
-    .map((fault) => `<rect x="${x(fault.appliedAtMs)}" y="0" width="${(Number(x(Math.max(fault.healedAtMs, fault.appliedAtMs))) - Number(x(fault.appliedAtMs))).toFixed(1)}" height="${height}" fill="${fault.kind === 'kill' ? '#f4cccc' : fault.kind === 'pause' ? '#fff2cc' : '#cfe2f3'}"><title>${fault.kind} node ${fault.nodeId}</title></rect>`)
+    .map((fault) => `<rect x="${x(fault.appliedAtMs)}" y="0" width="${(Number(x(Math.max(fault.healedAtMs, fault.appliedAtMs))) - Number(x(fault.appliedAtMs))).toFixed(1)}" height="${height}" fill="${fault.kind === 'kill' ? '#f4cccc' : fault.kind === 'pause' ? '#fff2cc' : fault.kind === 'crash' ? '#d9d2e9' : '#cfe2f3'}"><title>${fault.kind} node ${fault.nodeId}</title></rect>`)
     .join('');
   const points = buckets.map((rate, index) => `${x(index * BUCKET_MS)},${y(rate)}`).join(' ');
   return [
@@ -62,7 +62,8 @@ export function renderReport(summary: ChaosSummary, command: string): string {
   const check = summary.check;
   const rows = summary.faults.map((fault) => {
     const gap = longestAckGapMs(summary.ackTimesMs, fault.appliedAtMs, fault.healedAtMs);
-    return `| ${(fault.appliedAtMs / 1000).toFixed(1)} | ${fault.kind} | ${fault.nodeId} (${fault.target}) | ${((fault.healedAtMs - fault.appliedAtMs) / 1000).toFixed(1)} | ${gap.toFixed(0)} | ${fault.error ?? ''} |`;
+    const target = fault.kind === 'crash' ? 'all (the process)' : `${fault.nodeId} (${fault.target})`;
+    return `| ${(fault.appliedAtMs / 1000).toFixed(1)} | ${fault.kind === 'crash' ? 'kill -9 broker' : fault.kind} | ${target} | ${((fault.healedAtMs - fault.appliedAtMs) / 1000).toFixed(1)} | ${gap.toFixed(0)} | ${fault.error ?? ''} |`;
   });
   return [
     '# Chaos report',
@@ -99,7 +100,7 @@ export function renderReport(summary: ChaosSummary, command: string): string {
     '',
     '## Throughput',
     '',
-    'Acknowledged writes per second (500 ms buckets); shaded: kill (red), pause (yellow), partition (blue).',
+    'Acknowledged writes per second (500 ms buckets); shaded: kill (red), pause (yellow), partition (blue), kill -9 of the whole broker (purple).',
     '',
     throughputSvg(summary),
     '',

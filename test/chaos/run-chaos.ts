@@ -39,6 +39,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const broker = await startBrokerProcess({
     nodes: options.nodes,
     faultInjection: true,
+    fixedPorts: true,
     brokerSettings: { 'default.replication.factor': 3, 'min.insync.replicas': 2, 'broker.session.timeout.ms': 1000, 'broker.heartbeat.interval.ms': 100, 'group.initial.rebalance.delay.ms': 0, 'leader.imbalance.check.interval.seconds': 5 },
   });
   const startedAt = new Date().toISOString();
@@ -58,7 +59,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       const metadata = await kafkaAdmin.fetchTopicMetadata({ topics: [TOPIC] });
       return metadata.topics[0]?.partitions.find((partition) => partition.partitionId === 0)?.leader ?? -1;
     };
-    const faults = await runNemesis(plan, { admin, nodeIds, busyLeader, nowMs: () => performance.now() - runStartMs, sleepUntil: async (atMs) => { await sleep(atMs - (performance.now() - runStartMs)); }, log: options.log }, options.seed);
+    const faults = await runNemesis(plan, { admin, nodeIds, busyLeader, nowMs: () => performance.now() - runStartMs, sleepUntil: async (atMs) => { await sleep(atMs - (performance.now() - runStartMs)); }, log: options.log, crashBroker: (downMs) => broker.crashAndRestart(downMs) }, options.seed);
     await sleep(options.seconds * 1000 - (performance.now() - runStartMs));
     await healEverything(admin, nodeIds);
     await workload.stopProducing();
