@@ -20,3 +20,13 @@ test('lost, inconsistent, gaps, reordered and corrupt records are each found', (
   assert.equal(checkHistory([write(0, 1), write(1, 0)], [], [record(1, 0), record(0, 1)], isChaosValue, false).reordered, 1);
   assert.equal(checkHistory([], [], [{ partition: 0, offset: 0, value: 's:0:00000000' }], isChaosValue, false).corrupt, 1);
 });
+
+test('a committed offset that moves back is a violation', () => {
+  const samples = [
+    { atMs: 1, offsets: new Map([[0, 5]]) },
+    { atMs: 2, offsets: new Map([[0, 9]]) },
+    { atMs: 3, offsets: new Map([[0, 7]]) },
+  ];
+  assert.equal(checkHistory([], [], [], isChaosValue, false, samples).committedBack, 1);
+  assert.equal(checkHistory([], [], [], isChaosValue, false, samples.slice(0, 2)).committedBack, 0);
+});

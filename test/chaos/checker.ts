@@ -7,6 +7,8 @@
  *   read of data that was later truncated);
  * - gaps: offsets of a partition not dense from its first offset;
  * - order: a producer's acknowledged writes to one key out of order in the log;
+ * - committed offsets: the group's committed offset of a partition, sampled now and then, never
+ *   moves back;
  * - duplicates: a value at more than one offset (expected without idempotence: a retry after
  *   a lost answer; counted, not a violation unless the producer was idempotent).
  */
@@ -25,6 +27,12 @@ export interface ReadRecord {
   readonly value: string;
 }
 
+/** One sample of the consumer group's committed offsets. */
+export interface CommittedSample {
+  readonly atMs: number;
+  readonly offsets: ReadonlyMap<number, number>;
+}
+
 export interface CheckResult {
   readonly acknowledged: number;
   readonly finalRecords: number;
@@ -35,6 +43,7 @@ export interface CheckResult {
   readonly reordered: number;
   readonly duplicates: number;
   readonly corrupt: number;
+  readonly committedBack: number;
   /** The smallest examples of each violation kind, for the failure message. */
   readonly examples: string[];
   readonly violations: number;
@@ -42,7 +51,7 @@ export interface CheckResult {
 
 const MAX_EXAMPLES_PER_KIND = 3;
 
-export function checkHistory(acked: readonly AckedWrite[], live: readonly ReadRecord[], final: readonly ReadRecord[], validValue: (value: string) => boolean, idempotent: boolean): CheckResult {
+export function checkHistory(acked: readonly AckedWrite[], live: readonly ReadRecord[], final: readonly ReadRecord[], validValue: (value: string) => boolean, idempotent: boolean, committed: readonly CommittedSample[] = []): CheckResult {
   const examples: string[] = [];
   const note = (kind: string, count: number, text: string) => {
     if (count <= MAX_EXAMPLES_PER_KIND) examples.push(`${kind}: ${text}`);
@@ -74,8 +83,23 @@ export function checkHistory(acked: readonly AckedWrite[], live: readonly ReadRe
       if (idempotent) note('duplicate', duplicates, `${value} is in the log ${count} times`);
     }
   }
-  const violations = lost + inconsistent + gaps + reordered + corrupt + (idempotent ? duplicates : 0);
-  return { acknowledged: acked.length, finalRecords: final.length, liveReads: live.length, lost, inconsistent, gaps, reordered, duplicates, corrupt, examples, violations };
+  const committedBack = countCommittedBack(committed, (count, text) => note('committed offset', count, text));
+  const violations = lost + inconsistent + gaps + reordered + corrupt + committedBack + (idempotent ? duplicates : 0);
+  return { acknowledged: acked.length, finalRecords: final.length, liveReads: live.length, lost, inconsistent, gaps, reordered, duplicates, corrupt, committedBack, examples, violations };
+}
+
+function countCommittedBack(samples: readonly CommittedSample[], note: (count: number, text: string) => void): number {
+  const highest = new Map<number, number>();
+  let back = 0;
+  for (const sample of [...samples].sort((a, b) => a.atMs - b.atMs)) {
+    for (const [partition, offset] of sample.offsets) {
+      if (offset < 0) continue;
+      const before = highest.get(partition) ?? -1;
+      if (offset < before) note(++back, `p${partition}'s committed offset moved back from ${before} to ${offset} at ${(sample.atMs / 1000).toFixed(1)} s`);
+      highest.set(partition, Math.max(before, offset));
+    }
+  }
+  return back;
 }
 
 function countGaps(final: readonly ReadRecord[], note: (count: number, text: string) => void): number {

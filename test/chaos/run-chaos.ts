@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { machineNote } from '../../native-free-bench/bench-util.js';
 import { startBrokerProcess } from '../../native-free-bench/broker-process.js';
 import { readTopicWithKafkajs } from '../compat/kafkajs-partition-reader.js';
-import { checkHistory, type CheckResult } from './checker.js';
+import { checkHistory, type CheckResult, type CommittedSample } from './checker.js';
 import { AdminClient, healEverything, planFaults, runNemesis, type AppliedFault } from './nemesis.js';
 import { renderReport } from './report.js';
 import { isChaosValue, Workload } from './workload.js';
@@ -59,6 +59,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       const metadata = await kafkaAdmin.fetchTopicMetadata({ topics: [TOPIC] });
       return metadata.topics[0]?.partitions.find((partition) => partition.partitionId === 0)?.leader ?? -1;
     };
+    const committed: CommittedSample[] = [];
+    const sampler = setInterval(() => {
+      const atMs = performance.now() - runStartMs;
+      kafkaAdmin.fetchOffsets({ groupId: 'chaos-readers', topics: [TOPIC] }).then(
+        (topics) => committed.push({ atMs, offsets: new Map((topics[0]?.partitions ?? []).map((entry) => [entry.partition, Number(entry.offset)])) }),
+        () => undefined,
+      );
+    }, 1000);
     const faults = await runNemesis(plan, { admin, nodeIds, busyLeader, nowMs: () => performance.now() - runStartMs, sleepUntil: async (atMs) => { await sleep(atMs - (performance.now() - runStartMs)); }, log: options.log, crashBroker: (downMs) => broker.crashAndRestart(downMs) }, options.seed);
     await sleep(options.seconds * 1000 - (performance.now() - runStartMs));
     await healEverything(admin, nodeIds);
@@ -66,9 +74,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     await settle(kafkaAdmin, options.nodes);
     const final = (await readTopicWithKafkajs(broker.bootstrapServers, TOPIC, { timeoutMs: 30_000, maxFetches: 100_000 })).map((record) => ({ partition: record.partition, offset: Number(record.offset), value: record.value?.toString() ?? '' }));
     await waitForConsumer(workload, final);
+    clearInterval(sampler);
     await workload.stopConsuming();
     await kafkaAdmin.disconnect();
-    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, false);
+    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, false, committed);
     const summary = { seed: options.seed, seconds: options.seconds, nodes: options.nodes, startedAt, faults, ackTimesMs: workload.ackTimesMs, failedSends: workload.failedSends, check, machine: machineNote() };
     return { check, faults, report: renderReport(summary, `npm run chaos -- --seconds ${options.seconds} --seed ${options.seed} --nodes ${options.nodes} --report docs/chaos/REPORT.md`) };
   } finally {
@@ -118,7 +127,7 @@ async function main(): Promise<number> {
     console.log(`FAILED seed ${seed}; schedule: ${outcome.faults.map((fault) => `${(fault.appliedAtMs / 1000).toFixed(1)}s ${fault.kind} ${fault.nodeId}`).join(', ')}`);
     for (const example of check.examples) console.log(`  ${example}`);
   }
-  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (idempotence off), ${outcome.faults.length} faults: ${check.violations} violations`);
+  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (idempotence off), ${check.committedBack} committed offsets moved back, ${outcome.faults.length} faults: ${check.violations} violations`);
   return check.violations > 0 ? 1 : 0;
 }
 
