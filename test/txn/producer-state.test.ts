@@ -322,6 +322,11 @@ test('snapshot bytes round-trip to an equal state that deduplicates the same ret
   const retry = header({ producerId: 13, producerEpoch: 3, baseSequence: 5, recordCount: 1 }, live.mapEndOffset);
   assert.equal(restored.checkLeaderAppend(retry).kind, 'duplicate');
   assert.deepEqual(restored.checkLeaderAppend(retry), live.checkLeaderAppend(retry));
+  const withTransaction = {
+    mapEndOffset: snapshot.mapEndOffset,
+    producers: snapshot.producers.map((view, index) => (index === 0 ? { ...view, currentTxnFirstOffset: 501, coordinatorEpoch: 7 } : view)),
+  };
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(withTransaction)), withTransaction);
   const empty = { mapEndOffset: 0, producers: [] };
   assert.deepEqual(decodeSnapshot(encodeSnapshot(empty)), empty);
 });
