@@ -94,7 +94,9 @@ export function encodeSnapshot(snapshot: ProducerSnapshot): Buffer {
 }
 
 export function decodeSnapshot(bytes: Buffer): ProducerSnapshot {
-  if (bytes.length < BODY_OFFSET) throw new CorruptProducerSnapshotError(`${bytes.length} bytes is shorter than the header`);
+  if (bytes.length < BODY_OFFSET) {
+    throw new CorruptProducerSnapshotError(`${bytes.length} bytes is shorter than the header`);
+  }
   const version = bytes.readInt16BE(VERSION_OFFSET);
   if (version !== SNAPSHOT_VERSION) throw new CorruptProducerSnapshotError(`unknown version ${version}`);
   const storedCrc = bytes.readUInt32BE(CRC_OFFSET);
@@ -111,7 +113,10 @@ export function decodeSnapshot(bytes: Buffer): ProducerSnapshot {
     throw error;
   }
   if (reader.remainingBytes !== 0) throw new CorruptProducerSnapshotError(`${reader.remainingBytes} trailing bytes`);
-  return { mapEndOffset: toSafeNumber(body.mapEndOffset, 'mapEndOffset'), producers: body.producers.map(decodeProducer) };
+  return {
+    mapEndOffset: toSafeNumber(body.mapEndOffset, 'mapEndOffset'),
+    producers: body.producers.map(decodeProducer),
+  };
 }
 
 function encodeProducer(view: ProducerStateEntryView): SnapshotProducer {

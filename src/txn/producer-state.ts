@@ -204,7 +204,8 @@ export class ProducerStateManager {
     assert(!header.isControl, 'control batches are written by the coordinator, not checked as client appends');
     if (!hasProducerId(header)) return APPEND;
     if (header.baseSequence < 0) {
-      return refuse(ErrorCode.INVALID_RECORD, `invalid sequence ${header.baseSequence} for producer ${header.producerId}`);
+      const message = `invalid sequence ${header.baseSequence} for producer ${header.producerId}`;
+      return refuse(ErrorCode.INVALID_RECORD, message);
     }
     const entry = this.producers.get(header.producerId);
     if (entry === undefined) return APPEND;
@@ -226,7 +227,7 @@ export class ProducerStateManager {
    */
   onAppended(header: ProducerBatchHeader): void {
     const check = this.checkLeaderAppend(header);
-    assert(check.kind === 'append', () => `onAppended for a batch the leader would not append: ${JSON.stringify(check)}`);
+    assert(check.kind === 'append', () => `onAppended for a batch the leader refuses: ${JSON.stringify(check)}`);
     this.apply(header);
   }
 
@@ -244,7 +245,7 @@ export class ProducerStateManager {
       Number.isSafeInteger(header.baseOffset) && header.baseOffset >= this.mapEndOffsetValue,
       () => `batch at ${header.baseOffset} is below the map end offset ${this.mapEndOffsetValue}`,
     );
-    assert(header.lastOffset >= header.baseOffset, () => `batch last offset ${header.lastOffset} < base ${header.baseOffset}`);
+    assert(header.lastOffset >= header.baseOffset, () => `last offset ${header.lastOffset} < base ${header.baseOffset}`);
     if (hasProducerId(header) && !header.isControl) this.entryForAppend(header.producerId).addBatch(header);
     this.mapEndOffsetValue = header.lastOffset + 1;
   }
@@ -343,6 +344,9 @@ export class ProducerStateManager {
       entry.currentTxnFirstOffset = view.currentTxnFirstOffset;
       manager.producers.set(view.producerId, entry);
     }
+    // A snapshot written under a larger bound: forget the least recently appended first.
+    let excess = manager.producers.size - manager.maxProducerIdsPerPartition;
+    while (excess-- > 0) manager.evictLeastRecentlyAppended();
     return manager;
   }
 }
@@ -387,7 +391,9 @@ function checkEntryView(view: ProducerStateEntryView, mapEndOffset: number): voi
   let previousLastOffset = -1;
   for (const batch of view.batches) {
     assert(
-      batch.firstOffset > previousLastOffset && batch.lastOffset >= batch.firstOffset && batch.lastOffset < mapEndOffset,
+      batch.firstOffset > previousLastOffset &&
+        batch.lastOffset >= batch.firstOffset &&
+        batch.lastOffset < mapEndOffset,
       () => `producer ${view.producerId} batch offsets ${batch.firstOffset}..${batch.lastOffset} out of order`,
     );
     previousLastOffset = batch.lastOffset;

@@ -259,7 +259,9 @@ test('failover: a follower that loaded the batches deduplicates like the old lea
   const leader = new ProducerStateManager();
   const follower = new ProducerStateManager();
   const specs: BatchSpec[] = [];
-  for (let sequence = 0; sequence < 10; sequence += 2) specs.push({ producerId: pid, producerEpoch: 2, baseSequence: sequence, recordCount: 2 });
+  for (let sequence = 0; sequence < 10; sequence += 2) {
+    specs.push({ producerId: pid, producerEpoch: 2, baseSequence: sequence, recordCount: 2 });
+  }
   for (const spec of specs) {
     const batch = header(spec, leader.mapEndOffset);
     assert.equal(leader.checkLeaderAppend(batch).kind, 'append');
@@ -293,9 +295,11 @@ test('invariants: onAppended of a duplicate or refused batch, and offsets moving
   const manager = new ProducerStateManager();
   const first = header({ producerId: pid, producerEpoch: 0, baseSequence: 0, recordCount: 1 }, 0);
   manager.onAppended(first);
-  assert.throws(() => manager.onAppended(header({ producerId: pid, producerEpoch: 0, baseSequence: 0, recordCount: 1 }, 1)), InvariantError);
-  assert.throws(() => manager.onAppended(header({ producerId: pid, producerEpoch: 0, baseSequence: 5, recordCount: 1 }, 1)), InvariantError);
-  assert.throws(() => manager.loadBatch(header({ producerId: pid, producerEpoch: 0, baseSequence: 1, recordCount: 1 }, 0)), InvariantError);
+  const atSequence = (baseSequence: number, baseOffset: number): ProducerBatchHeader =>
+    header({ producerId: pid, producerEpoch: 0, baseSequence, recordCount: 1 }, baseOffset);
+  assert.throws(() => manager.onAppended(atSequence(0, 1)), InvariantError, 'a duplicate');
+  assert.throws(() => manager.onAppended(atSequence(5, 1)), InvariantError, 'a gap');
+  assert.throws(() => manager.loadBatch(atSequence(1, 0)), InvariantError, 'an offset already covered');
   assert.throws(() => manager.updateMapEndOffset(0), InvariantError);
   assert.throws(() => manager.checkLeaderAppend({ ...first, isControl: true }), InvariantError);
 });
@@ -304,7 +308,8 @@ function busyManager(): ProducerStateManager {
   const manager = new ProducerStateManager(500);
   for (let producer = 0; producer < 4; producer++) {
     for (let sequence = 0; sequence < producer * 3; sequence++) {
-      produce(manager, { producerId: 10 + producer, producerEpoch: producer, baseSequence: sequence, recordCount: 1, timestampMs: T0_MS + sequence });
+      const timestampMs = T0_MS + sequence;
+      produce(manager, { producerId: 10 + producer, producerEpoch: producer, baseSequence: sequence, recordCount: 1, timestampMs });
     }
   }
   manager.loadBatch(header({ producerId: 99, producerEpoch: -1, baseSequence: -1, recordCount: 1 }, manager.mapEndOffset));
@@ -324,7 +329,9 @@ test('snapshot bytes round-trip to an equal state that deduplicates the same ret
   assert.deepEqual(restored.checkLeaderAppend(retry), live.checkLeaderAppend(retry));
   const withTransaction = {
     mapEndOffset: snapshot.mapEndOffset,
-    producers: snapshot.producers.map((view, index) => (index === 0 ? { ...view, currentTxnFirstOffset: 501, coordinatorEpoch: 7 } : view)),
+    producers: snapshot.producers.map((view, index) =>
+      index === 0 ? { ...view, currentTxnFirstOffset: 501, coordinatorEpoch: 7 } : view,
+    ),
   };
   assert.deepEqual(decodeSnapshot(encodeSnapshot(withTransaction)), withTransaction);
   const empty = { mapEndOffset: 0, producers: [] };
@@ -340,7 +347,8 @@ test('a damaged snapshot is refused with CorruptProducerSnapshotError, whichever
   }
   const flipped = Buffer.from(bytes);
   flipped[bytes.length - 1]! ^= 0x10;
-  assert.throws(() => decodeSnapshot(flipped), /producer state snapshot is corrupt: CRC-32C stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}/);
+  const crcMessage = /producer state snapshot is corrupt: CRC-32C stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}/;
+  assert.throws(() => decodeSnapshot(flipped), crcMessage);
   assert.throws(() => decodeSnapshot(bytes.subarray(0, 4)), /shorter than the header/);
   assert.throws(() => decodeSnapshot(bytes.subarray(0, bytes.length - 3)), CorruptProducerSnapshotError);
 });
@@ -353,7 +361,8 @@ test('truncation: restoring a snapshot and replaying batch headers equals rebuil
   for (let index = 0; index < 60; index++) {
     const producerId = 1 + (index % 3);
     const sequence = sequences.get(producerId) ?? 0;
-    const batch = header({ producerId, producerEpoch: 0, baseSequence: sequence, recordCount: 1 + (index % 4), timestampMs: T0_MS + index }, live.mapEndOffset);
+    const spec = { producerId, producerEpoch: 0, baseSequence: sequence, recordCount: 1 + (index % 4), timestampMs: T0_MS + index };
+    const batch = header(spec, live.mapEndOffset);
     live.onAppended(batch);
     log.push(batch);
     sequences.set(producerId, batch.lastSequence + 1);
@@ -366,7 +375,9 @@ test('truncation: restoring a snapshot and replaying batch headers equals rebuil
   const truncationOffset = log[37]!.baseOffset;
   const base = snapshots.filter((snapshot) => snapshot.mapEndOffset <= truncationOffset).at(-1)!;
   const truncated = ProducerStateManager.restore(base);
-  for (const batch of log) if (batch.baseOffset >= base.mapEndOffset && batch.baseOffset < truncationOffset) truncated.loadBatch(batch);
+  for (const batch of log) {
+    if (batch.baseOffset >= base.mapEndOffset && batch.baseOffset < truncationOffset) truncated.loadBatch(batch);
+  }
   const expected = new ProducerStateManager();
   for (const batch of log.slice(0, 37)) expected.loadBatch(batch);
   assert.deepEqual(truncated.snapshot(), expected.snapshot());
@@ -406,11 +417,16 @@ test('the producer id bound forgets the least recently appended producer, never 
 
   const snapshot = manager.snapshot();
   const withTransaction = ProducerStateManager.restore(
-    { ...snapshot, producers: snapshot.producers.map((view) => (view.producerId === 1 ? { ...view, currentTxnFirstOffset: 3 } : view)) },
+    {
+      ...snapshot,
+      producers: snapshot.producers.map((view) => (view.producerId === 1 ? { ...view, currentTxnFirstOffset: 3 } : view)),
+    },
     { maxProducerIdsPerPartition: 3 },
   );
   produce(withTransaction, { producerId: 5, producerEpoch: 0, baseSequence: 0, recordCount: 1 });
   assert.deepEqual(withTransaction.describe().map((row) => row.producerId), [1, 2, 5]);
+  const smaller = ProducerStateManager.restore(withTransaction.snapshot(), { maxProducerIdsPerPartition: 2 });
+  assert.deepEqual(smaller.describe().map((row) => row.producerId), [1, 5]);
 });
 
 test('describe lists each producer for DescribeProducers', () => {
@@ -485,7 +501,10 @@ function chooseBatch(random: SeededRandom, producer: SimulatedProducer): BatchSp
     const old = producer.sent[producer.sent.length - random.int(1, Math.min(7, producer.sent.length))]!;
     return { ...base, producerEpoch: old.epoch, baseSequence: old.baseSequence, recordCount: old.recordCount };
   }
-  if (roll < 0.28) return { ...base, producerEpoch: producer.epoch, baseSequence: incrementSequence(producer.nextSequence, random.int(1, 3)) };
+  if (roll < 0.28) {
+    const gapSequence = incrementSequence(producer.nextSequence, random.int(1, 3));
+    return { ...base, producerEpoch: producer.epoch, baseSequence: gapSequence };
+  }
   if (roll < 0.35) {
     producer.epoch++;
     producer.nextSequence = random.next() < 0.8 ? 0 : random.int(1, 9);
@@ -506,8 +525,11 @@ function checkAgainstModel(manager: ProducerStateManager, model: ReferenceModel,
   for (const [producerId, state] of model.producers) {
     const entry = manager.entry(producerId);
     assert.equal(entry?.producerEpoch, state.epoch, where);
-    const expected = state.history.slice(-5).map((batch) => [batch.firstSequence, batch.lastSequence, batch.baseOffset, batch.lastOffset]);
-    assert.deepEqual(entry?.batches.map((batch) => [batch.firstSequence, batch.lastSequence, batch.firstOffset, batch.lastOffset]), expected, where);
+    const expected = state.history
+      .slice(-5)
+      .map((batch) => [batch.firstSequence, batch.lastSequence, batch.baseOffset, batch.lastOffset]);
+    const actual = entry?.batches.map((batch) => [batch.firstSequence, batch.lastSequence, batch.firstOffset, batch.lastOffset]);
+    assert.deepEqual(actual, expected, where);
   }
 }
 
@@ -545,7 +567,8 @@ function runSimulation(seed: number, steps: number, tally: Tally): void {
     else assert.equal(check.kind, expected, where);
     if (check.kind === 'duplicate') {
       const original = model.duplicateOf(batch);
-      assert.deepEqual([check.baseOffset, check.lastOffset, check.logAppendTimeMs], [original.baseOffset, original.lastOffset, original.timestampMs], where);
+      const answered = [check.baseOffset, check.lastOffset, check.logAppendTimeMs];
+      assert.deepEqual(answered, [original.baseOffset, original.lastOffset, original.timestampMs], where);
     }
     if (check.kind === 'append') {
       manager.onAppended(batch);
