@@ -9,7 +9,8 @@
  */
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { batchSizeBytes } from '../protocol/records/batch.js';
-import { LOG_OVERHEAD_BYTES } from '../protocol/records/layout.js';
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, PRODUCER_ID_OFFSET } from '../protocol/records/layout.js';
+import { readProducerHeader, type ProducerBatchHeader } from '../txn/producer-state.js';
 import type { Clock, MonotonicClock } from '../runtime/clock.js';
 import { Limits } from '../runtime/limits.js';
 import type { Logger } from '../runtime/logger.js';
@@ -125,6 +126,8 @@ const REPLICA_FETCH_WAIT_MAX_MS = 500;
 const REPLICA_FETCH_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
 /** replica.fetch.max.bytes: per partition (Kafka's default). */
 const REPLICA_FETCH_PARTITION_MAX_BYTES = 1024 * 1024;
+/** How often built producer states expire idle producers and are snapshotted. */
+const PRODUCER_SNAPSHOT_INTERVAL_MS = 30_000;
 /** After an error answer (Kafka waits 1 s; leadership moves take milliseconds on one host). */
 const REPLICA_FETCH_BACKOFF_MS = 50;
 /** A follower fetch unanswered this long past its wait is sent again. */
@@ -173,6 +176,7 @@ export class BrokerNode implements ReplicaHost {
   private highWatermarksDirty = false;
   private lastHighWatermarkCheckpointMs = 0;
   private lastReplicationTickMs = 0;
+  private lastProducerSnapshotMs = 0;
   /** The controller's fenced nodes, as this node's metadata log last said. */
   private fencedNodes: ReadonlySet<number> = new Set();
   private readonly replicaLagTimeMaxMs: number;
@@ -431,7 +435,18 @@ export class BrokerNode implements ReplicaHost {
       return refuse(problem, `${topic}-${partition} has ${replica.state.isr.length} in-sync replicas, fewer than min.insync.replicas=${replica.log.config.minInsyncReplicas}`);
     }
     try {
+      const producer = idempotentProducerHeader(records);
+      if (producer !== null) {
+        const check = replica.producers.current().checkLeaderAppend(producer);
+        if (check.kind === 'error') return refuse(check.errorCode, check.message);
+        if (check.kind === 'duplicate') {
+          // A retry of a batch already in the log: its original offsets, no second copy (KIP-98).
+          const result = { errorCode: ErrorCode.NONE, baseOffset: check.baseOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
+          return { result, lastOffset: check.lastOffset };
+        }
+      }
       const appended = replica.log.appendAsLeader(records, replica.leaderEpoch);
+      if (producer !== null || replica.producers.isBuilt) replica.producers.onAppended(records, true);
       this.durability.recordAppend(replica, records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, journaled);
       this.onLocalLogChanged(replica);
       this.appendedThisDrain.add(replica);
@@ -640,6 +655,7 @@ export class BrokerNode implements ReplicaHost {
       try {
         const appended = log.appendAsFollower(result.records);
         if (appended.sizeBytes > 0) {
+          replica.producers.onAppended(result.records, false);
           this.durability.recordAppend(replica, result.records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, false);
           if (replica.waitsForFsync) pending = log.whenDurable(appended.lastOffset);
         }
@@ -668,6 +684,7 @@ export class BrokerNode implements ReplicaHost {
     const pending = this.durability.truncateLog(replica, offset).then(
       () => {
         replica.state.onTruncated(log.logEndOffset);
+        replica.producers.truncated(log.logEndOffset);
         this.truncating.delete(replica);
       },
       (error: unknown) => {
@@ -760,7 +777,7 @@ export class BrokerNode implements ReplicaHost {
     if (replica === undefined) {
       const log = this.logs.getOrCreate(topic, partition, assignment.config);
       const checkpointed = this.checkpointedHighWatermarks.get(partitionName(topic, partition)) ?? 0;
-      replica = new PartitionReplica(topic, partition, log, this.nodeId, this.replicaLagTimeMaxMs, checkpointed);
+      replica = new PartitionReplica(topic, partition, log, this.nodeId, this.replicaLagTimeMaxMs, checkpointed, this.options.files, (message) => this.options.logger.warn(message));
       replica.state.setFencedNodes(this.fencedNodes);
       this.replicas.set(replicaKey(topic, partition), replica);
     }
@@ -789,6 +806,7 @@ export class BrokerNode implements ReplicaHost {
     if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
     if (replica !== undefined) {
       replica.state.stop();
+      if (!deleteData) this.snapshotProducers(replica);
       this.processReady(replica);
       this.fetchers.unfollow(replica);
       this.wakeParked(replica, true);
@@ -910,6 +928,7 @@ export class BrokerNode implements ReplicaHost {
       await this.logs.tick();
       await this.durability.maybeCheckpointJournal(nowMs);
       if (nowMs - this.lastHighWatermarkCheckpointMs >= HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS) this.checkpointHighWatermarks(nowMs);
+      if (nowMs - this.lastProducerSnapshotMs >= PRODUCER_SNAPSHOT_INTERVAL_MS) this.maintainProducers(nowMs);
       const cleaner = this.cleaner ?? (await this.loadCleaner());
       void cleaner.maybeClean(this.cleanableLogs());
     }
@@ -925,6 +944,26 @@ export class BrokerNode implements ReplicaHost {
       writeHighWatermarks(this.options.dataDir, entries, this.options.files);
     } catch (error) {
       this.options.logger.warn('high watermark checkpoint failed', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Expires idle producers (producer.id.expiration.ms) and snapshots the producer states that moved. */
+  private maintainProducers(nowMs: number): void {
+    this.lastProducerSnapshotMs = nowMs;
+    for (const replica of this.replicas.values()) {
+      if (!replica.producers.isBuilt || replica.log.isOffline) continue;
+      replica.producers.current().expire(nowMs);
+      this.snapshotProducers(replica);
+    }
+  }
+
+  private snapshotProducers(replica: PartitionReplica): void {
+    if (!replica.producers.isBuilt || replica.log.isOffline) return;
+    try {
+      replica.producers.current();
+      replica.producers.writeSnapshot();
+    } catch (error) {
+      this.options.logger.warn('producer state snapshot failed', { topic: replica.topic, partition: replica.partition, error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -956,6 +995,7 @@ export class BrokerNode implements ReplicaHost {
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
     this.replicaPurgatory.drainAll();
+    for (const replica of this.replicas.values()) this.snapshotProducers(replica);
     this.highWatermarksDirty = true;
     this.checkpointHighWatermarks(this.options.clock.nowMs());
     await this.logs.close();
@@ -968,6 +1008,20 @@ const EMPTY = Buffer.alloc(0);
 
 function produceError(errorCode: number, errorMessage: string): ProducePartitionResult {
   return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage };
+}
+
+/**
+ * The producer fields of an idempotent batch, or null for a plain one (producer id -1). A
+ * transactional batch is refused: transactions are not served yet (no AddPartitionsToTxn).
+ */
+function idempotentProducerHeader(records: Buffer): ProducerBatchHeader | null {
+  if (records.length < BATCH_HEADER_BYTES) return null;
+  const producerId = records.readBigInt64BE(PRODUCER_ID_OFFSET);
+  if (producerId === -1n) return null;
+  if (producerId < 0n || producerId > BigInt(Number.MAX_SAFE_INTEGER)) throw new KafkaError(ErrorCode.INVALID_RECORD, `producer id ${producerId} is out of range`);
+  const header = readProducerHeader(records, 0);
+  if (header.isTransactional) throw new KafkaError(ErrorCode.INVALID_TXN_STATE, 'transactional batches need AddPartitionsToTxn, which this broker does not serve yet');
+  return header;
 }
 
 function ackErrorMessage(errorCode: number): string {

@@ -10,9 +10,13 @@
 import { FlushPolicy } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { PartitionState, ReplicaRole, type LocalLogPosition } from '../replication/partition-state.js';
+import { LogProducerState } from '../storage/log-producer-state.js';
+import type { StorageFileOps } from '../storage/file-ops.js';
 
 export class PartitionReplica {
   readonly state: PartitionState;
+  /** Idempotent producers' sequences and epochs (built on first use; see LogProducerState). */
+  readonly producers: LogProducerState;
 
   constructor(
     readonly topic: string,
@@ -22,8 +26,11 @@ export class PartitionReplica {
     replicaLagTimeMaxMs: number,
     /** The high watermark checkpointed before a restart (0 if none): where this replica resumes. */
     private readonly checkpointedHighWatermark = 0,
+    files?: StorageFileOps,
+    logLine: (message: string) => void = () => {},
   ) {
     this.state = new PartitionState({ topic, partition, localNodeId, replicaLagTimeMaxMs });
+    this.producers = new LogProducerState(log, files, logLine);
   }
 
   get leaderEpoch(): number {
