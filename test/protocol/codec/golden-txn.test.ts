@@ -55,7 +55,8 @@ for (const library of libraries) {
 
   test(`${label}: InitProducerId v1 with the transactional id`, () => {
     const { body, frame } = decodeCapturedRequest(frames.initProducerId, ApiKey.InitProducerId, 1, clientId);
-    assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: library.transactionTimeoutMs });
+    // v1 has no producer id and epoch: they decode as -1 / -1 (no current producer).
+    assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: library.transactionTimeoutMs, producerId: -1n, producerEpoch: -1 });
     assertReencodes(frame);
   });
 
@@ -102,7 +103,13 @@ for (const library of libraries) {
 
 test('kafkajs 2.2.4: InitProducerId v1 of the idempotent producer has no transactional id', () => {
   const { body, frame } = decodeCapturedRequest(kafkajs.idempotentInitProducerIdV1, ApiKey.InitProducerId, 1, kafkajs.kafkajsClientId);
-  assert.deepStrictEqual(body, { transactionalId: null, transactionTimeoutMs: 45000 });
+  assert.deepStrictEqual(body, { transactionalId: null, transactionTimeoutMs: 45000, producerId: -1n, producerEpoch: -1 });
+  assertReencodes(frame);
+});
+
+test('@platformatic/kafka 2.12.1: InitProducerId v4 is flexible and sends producer id 0 / epoch 0, not -1 / -1', () => {
+  const { body, frame } = decodeCapturedRequest(platformatic.initProducerIdV4, ApiKey.InitProducerId, 4, platformatic.platformaticClientId);
+  assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: 5000, producerId: 0n, producerEpoch: 0 });
   assertReencodes(frame);
 });
 
