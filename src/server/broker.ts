@@ -18,8 +18,8 @@ import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js'
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import { cryptoRandom } from '../runtime/random.js';
-import { systemClock } from '../runtime/clock.js';
-import { ProducerIdManager, type ProducerIdBlockAnswer } from '../txn/producer-id-manager.js';
+import type { ProducerIdManager } from '../txn/producer-id-manager.js';
+import { ProducerIdManagers } from '../txn/producer-id-managers.js';
 import { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
@@ -50,9 +50,8 @@ export class Broker implements BrokerServices {
   private quorumSettingsByNode: QuorumSettings[] = [];
   private livenessTimer: NodeJS.Timeout | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
-  /** Each node listener's producer ids (InitProducerId), by node id. */
-  private producerIdManagers: ProducerIdManager[] = [];
-  private producerIdTimer: NodeJS.Timeout | null = null;
+  /** Each node listener's producer ids (InitProducerId). */
+  private producerIds: ProducerIdManagers | null = null;
   private fencing = false;
   /** Fault injection: which nodes reach which (node-to-node messages consult it). */
   readonly networkPartitions: NetworkPartitions;
@@ -113,7 +112,7 @@ export class Broker implements BrokerServices {
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
     });
     this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom, { maxReplicationFactor: this.config.nodes });
-    this.startProducerIdManagers();
+    this.producerIds = new ProducerIdManagers(this.nodes.map((node) => node.nodeId), this.controller, this.logger);
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
@@ -235,33 +234,8 @@ export class Broker implements BrokerServices {
   }
 
   producerIdManager(nodeId: number): ProducerIdManager {
-    const manager = this.producerIdManagers[nodeId];
-    if (manager === undefined) throw new Error(`no producer id manager for node ${nodeId}`);
-    return manager;
-  }
-
-  /** One ProducerIdManager per node listener, its blocks from the controller; one timer ticks them all. */
-  private startProducerIdManagers(): void {
-    const options = {
-      prefetchFraction: Limits.producerIdPrefetchFraction,
-      blockWaitMs: Limits.producerIdBlockWaitMs,
-      maxWaiters: Limits.maxProducerIdWaitersPerNode,
-      retryBackoffMs: Limits.producerIdRetryBackoffMs,
-    };
-    this.producerIdManagers = this.nodes.map((node) => {
-      const requestBlock = async (): Promise<ProducerIdBlockAnswer> => {
-        const result = await this.controller.allocateProducerIds(node.nodeId, Limits.producerIdBlockSize);
-        const block = result.errorCode === ErrorCode.NONE ? { firstProducerId: result.firstProducerId, size: result.size } : null;
-        if (block !== null) this.logger.debug('producer id block allocated', { node: node.nodeId, firstProducerId: block.firstProducerId, size: block.size });
-        return { errorCode: result.errorCode, errorMessage: result.errorMessage, block };
-      };
-      const onFailed = (errorCode: number, message: string) => this.logger.info('producer id block allocation failed; retrying', { node: node.nodeId, error: errorName(errorCode), detail: message });
-      return new ProducerIdManager(node.nodeId, requestBlock, systemClock, options, onFailed);
-    });
-    this.producerIdTimer = setInterval(() => {
-      for (const manager of this.producerIdManagers) manager.tick();
-    }, Limits.producerIdTickIntervalMs);
-    this.producerIdTimer.unref();
+    if (this.producerIds === null) throw new Error('producer ids are not served before start');
+    return this.producerIds.forNode(nodeId);
   }
 
   /** Fences nodes that stop heartbeating and unfences them when they return (a metadata record each). */
@@ -425,8 +399,7 @@ export class Broker implements BrokerServices {
   private async stopComponents(): Promise<void> {
     if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
     if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
-    if (this.producerIdTimer !== null) clearInterval(this.producerIdTimer);
-    for (const manager of this.producerIdManagers) manager.close();
+    this.producerIds?.close();
     await this.adminServer?.close();
     const closed = Promise.all([...this.servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of this.connections) connection.shutdown();
