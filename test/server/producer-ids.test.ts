@@ -60,6 +60,15 @@ async function controllerId(connection: RawConnection): Promise<number> {
 
 const blockOf = (producerId: bigint) => Number(producerId) / Limits.producerIdBlockSize | 0;
 
+test('InitProducerId is advertised at versions 0-4 on every listener', async () => {
+  for (const nodeId of [0, 1, 2]) {
+    const connection = await openNode(nodeId);
+    const response = await connection.request<{ apiKeys: Array<{ apiKey: number; minVersion: number; maxVersion: number }> }>(ApiKey.ApiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+    assert.deepEqual(response.apiKeys.find((range) => range.apiKey === ApiKey.InitProducerId), { apiKey: 22, minVersion: 0, maxVersion: 4 });
+    connection.close();
+  }
+});
+
 test('every listener hands out distinct producer ids with epoch 0, from a block of its own, in versions 0-4', async () => {
   const seen = new Set<bigint>();
   const blocksByNode = new Map<number, Set<number>>();
