@@ -109,6 +109,7 @@ export class ProducerIdManager {
     }
     const producerId = this.nextProducerId++;
     const prefetchAt = this.current.firstProducerId + Math.floor(this.current.size * this.options.prefetchFraction);
+    // At or past the mark (Kafka: exactly at it), so a failed prefetch is asked again by later ids.
     if (producerId >= prefetchAt) this.maybeRequestBlock();
     return producerId;
   }
