@@ -11,6 +11,7 @@ import type { BrokerSettings } from '../config/broker-config.js';
 import { checkTopicConfig, effectiveTopicConfig } from '../config/topic-config.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
+import { assert } from '../runtime/assert.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataRecord, PartitionRecord } from '../metadata/records.js';
 import { MetadataCommitError } from '../metadata/quorum-writer.js';
@@ -49,6 +50,13 @@ export interface MetadataChanges {
 }
 
 type Outcome<R> = { results: R[]; changes: MetadataChanges };
+
+/** A block of producer ids for one node: [firstProducerId, firstProducerId + size). */
+export interface ProducerIdBlockResult extends OperationResult {
+  /** -1 when refused. */
+  firstProducerId: number;
+  size: number;
+}
 
 /**
  * Commits records: durable (and replicated, once Raft lands), applied to the image, and told
@@ -321,6 +329,28 @@ export class Controller {
       canLead: (nodeId) => nodeId >= 0 && nodeId < this.nodeCount && !fenced.has(nodeId),
       uncleanFor: (topic) => effectiveTopicConfig('unclean.leader.election.enable', this.image.topic(topic)?.configs ?? {}, this.broker).value === 'true',
     };
+  }
+
+  /**
+   * The next block of `count` producer ids for `nodeId` (KRaft's AllocateProducerIds): one
+   * committed record per block, starting at the committed next producer id. Serialized like every
+   * operation, and the image refuses a block that does not start there when it commits (see
+   * entryProblem), so no two blocks overlap, whichever node leads the quorum when.
+   */
+  async allocateProducerIds(nodeId: number, count: number): Promise<ProducerIdBlockResult> {
+    assert(Number.isInteger(nodeId) && nodeId >= 0 && nodeId < this.nodeCount, () => `allocateProducerIds: no node ${nodeId}`);
+    assert(Number.isSafeInteger(count) && count > 0, () => `allocateProducerIds: block size ${count} must be a positive integer`);
+    const [result] = await this.serialize((): Outcome<ProducerIdBlockResult> => {
+      const firstProducerId = this.image.nextProducerId;
+      const name = `producer ids for node ${nodeId}`;
+      if (firstProducerId > Number.MAX_SAFE_INTEGER - count) {
+        const errorMessage = `producer ids are exhausted: the next block would pass ${Number.MAX_SAFE_INTEGER}`;
+        return { results: [{ name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage, firstProducerId: -1, size: 0 }], changes: { records: [], removedTopics: [] } };
+      }
+      const record: MetadataRecord = { type: 'producerIds', brokerId: nodeId, brokerEpoch: -1, firstProducerId, nextProducerId: firstProducerId + count };
+      return { results: [{ name, errorCode: ErrorCode.NONE, errorMessage: null, firstProducerId, size: count }], changes: { records: [record], removedTopics: [] } };
+    }, false);
+    return result!.errorCode === ErrorCode.NONE ? result! : { ...result!, firstProducerId: -1, size: 0 };
   }
 
   /** AlterConfigs (non-incremental): the given set replaces every override of the topic. */

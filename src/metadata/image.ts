@@ -3,7 +3,7 @@
  * applying metadata records in log order. Pure: no I/O, no clock.
  */
 import { assert } from '../runtime/assert.js';
-import type { MetadataRecord, PartitionRecord } from './records.js';
+import type { MetadataRecord, PartitionRecord, ProducerIdsRecord } from './records.js';
 
 export interface PartitionImage {
   readonly partition: number;
@@ -28,6 +28,13 @@ export class MetadataImage {
   private readonly fenced = new Set<number>();
   /** The metadata log offset (Raft index) of the last entry applied; 0 before any. */
   appliedOffset = 0;
+  /** The last producer id block handed out (null before any; logs older than it have none). */
+  private lastProducerIds: ProducerIdsRecord | null = null;
+
+  /** Where the next producer id block starts: the end of the last one handed out (0 before any). */
+  get nextProducerId(): number {
+    return this.lastProducerIds?.nextProducerId ?? 0;
+  }
 
   get topics(): ReadonlyMap<string, TopicImage> {
     return this.topicsByName;
@@ -60,8 +67,15 @@ export class MetadataImage {
     const partitionCounts = new Map<string, number>();
     const changed = new Map<string, { partitionEpoch: number; leaderEpoch: number; leader: number }>();
     const exists = (name: string) => created.has(name) || (this.topicsByName.has(name) && !removed.has(name));
+    let nextProducerId = this.nextProducerId;
     for (const record of records) {
       switch (record.type) {
+        case 'producerIds': {
+          const problem = producerIdsProblem(record, nextProducerId);
+          if (problem !== null) return problem;
+          nextProducerId = record.nextProducerId;
+          break;
+        }
         case 'topic':
           if (exists(record.name)) return `topic ${record.name} already exists`;
           created.add(record.name);
@@ -120,7 +134,23 @@ export class MetadataImage {
         if (record.fenced) this.fenced.add(record.nodeId);
         else this.fenced.delete(record.nodeId);
         break;
+      case 'producerIds':
+        this.applyProducerIds(record);
+        break;
     }
+  }
+
+  /**
+   * The next producer id only moves forward (KRaft refuses to replay a record that does not
+   * move it). Contiguity is checked in entryProblem, not here: a snapshot rebuilds the image
+   * from the last block alone.
+   */
+  private applyProducerIds(record: ProducerIdsRecord): void {
+    assert(
+      Number.isSafeInteger(record.nextProducerId) && record.nextProducerId > this.nextProducerId && record.firstProducerId < record.nextProducerId,
+      () => `metadata: next producer id moves from ${this.nextProducerId} to ${record.nextProducerId} (block from ${record.firstProducerId}): it only moves forward`,
+    );
+    this.lastProducerIds = { ...record };
   }
 
   /** Updates the topic's partition list in place: a topic created with n partitions is n records. */
@@ -186,6 +216,7 @@ export class MetadataImage {
       }
     }
     for (const nodeId of this.fenced) records.push({ type: 'nodeFence', nodeId, fenced: true });
+    if (this.lastProducerIds !== null) records.push({ ...this.lastProducerIds });
     return records;
   }
 
@@ -201,7 +232,15 @@ export class MetadataImage {
     this.clusterId = null;
     this.topicsByName.clear();
     this.fenced.clear();
+    this.lastProducerIds = null;
   }
+}
+
+/** A producer id block must start where the last one ended, and hold at least one id. */
+function producerIdsProblem(record: ProducerIdsRecord, nextProducerId: number): string | null {
+  if (record.firstProducerId !== nextProducerId) return `producer id block ${record.firstProducerId}-${record.nextProducerId - 1} does not start at the next producer id ${nextProducerId}`;
+  if (!Number.isSafeInteger(record.nextProducerId) || record.nextProducerId <= record.firstProducerId) return `producer id block ${record.firstProducerId}-${record.nextProducerId - 1} is empty or out of range`;
+  return null;
 }
 
 /** A record that changes an existing partition moves its epochs forward (KRaft's rules). */

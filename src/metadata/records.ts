@@ -54,4 +54,21 @@ export interface NodeFenceRecord {
   fenced: boolean;
 }
 
-export type MetadataRecord = ClusterRecord | TopicRecord | PartitionRecord | TopicConfigRecord | RemoveTopicRecord | NodeFenceRecord;
+/**
+ * A block of producer ids handed to a node (KRaft's ProducerIdsRecord): the ids
+ * [firstProducerId, nextProducerId) are that node's to give out, and the next block starts at
+ * nextProducerId. KRaft's record holds only the end; the start is kept too so that a block
+ * decided against an older image (a timed-out allocation that committed after all, then a
+ * retry) is refused when it commits instead of handing the same ids out twice.
+ */
+export interface ProducerIdsRecord {
+  type: 'producerIds';
+  /** The node that asked for the block. */
+  brokerId: number;
+  /** KRaft's broker registration epoch; we have no registrations yet: always -1. */
+  brokerEpoch: number;
+  firstProducerId: number;
+  nextProducerId: number;
+}
+
+export type MetadataRecord = ClusterRecord | TopicRecord | PartitionRecord | TopicConfigRecord | RemoveTopicRecord | NodeFenceRecord | ProducerIdsRecord;

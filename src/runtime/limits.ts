@@ -50,6 +50,21 @@ export const Limits = {
   metadataCommitTimeoutMs: 5_000,
   /** How long start-up waits for the metadata quorum to elect a leader and catch up. */
   metadataStartTimeoutMs: 15_000,
+  /** Producer ids per block a node takes from the controller (Kafka's ProducerIdsBlock size). */
+  producerIdBlockSize: 1000,
+  /** A node asks for its next producer id block once this fraction of the current one is used (Kafka: 0.9). */
+  producerIdPrefetchFraction: 0.9,
+  /**
+   * How long an InitProducerId waits for a block when the node has none left, before it gets
+   * COORDINATOR_LOAD_IN_PROGRESS (retriable): longer than a controller election (300-600 ms).
+   */
+  producerIdBlockWaitMs: 2_000,
+  /** InitProducerId requests one node keeps waiting for a block; more are answered at once (retriable). */
+  maxProducerIdWaitersPerNode: 10_000,
+  /** After a failed block allocation, a node waits this long before it asks again. */
+  producerIdRetryBackoffMs: 100,
+  /** How often waiting InitProducerId requests are checked for their deadline and retries are sent. */
+  producerIdTickIntervalMs: 50,
 } as const;
 
 /** The limits whose relations `limitRelationProblems` checks (Limits, or a test's variant). */

@@ -18,6 +18,8 @@ import type { QuorumEvent, QuorumSettings } from '../workers/quorum-protocol.js'
 import { ErrorCode, errorName } from '../protocol/errors.js';
 import { Limits } from '../runtime/limits.js';
 import { cryptoRandom } from '../runtime/random.js';
+import type { ProducerIdManager } from '../txn/producer-id-manager.js';
+import { ProducerIdManagers } from '../txn/producer-id-managers.js';
 import { Logger } from '../runtime/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { NodeHandle } from '../workers/node-handle.js';
@@ -48,6 +50,8 @@ export class Broker implements BrokerServices {
   private quorumSettingsByNode: QuorumSettings[] = [];
   private livenessTimer: NodeJS.Timeout | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Each node listener's producer ids (InitProducerId). */
+  private producerIds: ProducerIdManagers | null = null;
   private fencing = false;
   /** Fault injection: which nodes reach which (node-to-node messages consult it). */
   readonly networkPartitions: NetworkPartitions;
@@ -108,6 +112,7 @@ export class Broker implements BrokerServices {
       propose: (nodeId, operationId, data) => this.nodes[nodeId]?.sendQuorum({ type: 'propose', operationId, data }),
     });
     this.controller = new Controller(this.image, writer, this.config.nodes, this.settings, cryptoRandom, { maxReplicationFactor: this.config.nodes });
+    this.producerIds = new ProducerIdManagers(this.nodes.map((node) => node.nodeId), this.controller, this.logger);
     const ready = await Promise.all(this.nodes.map((node) => node.ready()));
     phase('nodesReadyMs');
     for (const node of ready) this.logger.debug('node ready', { node: node.nodeId, partitions: node.partitions, cleanShutdown: node.cleanShutdown, openMs: node.openMs.toFixed(1) });
@@ -226,6 +231,11 @@ export class Broker implements BrokerServices {
     const topicConfigs: Record<string, LogConfig> = {};
     for (const topic of this.image.topics.values()) topicConfigs[topic.name] = logConfigFor(topic.configs, this.settings);
     return topicConfigs;
+  }
+
+  producerIdManager(nodeId: number): ProducerIdManager {
+    if (this.producerIds === null) throw new Error('producer ids are not served before start');
+    return this.producerIds.forNode(nodeId);
   }
 
   /** Fences nodes that stop heartbeating and unfences them when they return (a metadata record each). */
@@ -389,6 +399,7 @@ export class Broker implements BrokerServices {
   private async stopComponents(): Promise<void> {
     if (this.livenessTimer !== null) clearInterval(this.livenessTimer);
     if (this.rebalanceTimer !== null) clearInterval(this.rebalanceTimer);
+    this.producerIds?.close();
     await this.adminServer?.close();
     const closed = Promise.all([...this.servers.values()].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const connection of this.connections) connection.shutdown();

@@ -7,6 +7,7 @@ import type { Controller } from '../controller/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { ApiVersionRange, RequestHeader } from '../protocol/codec/index.js';
 import type { Logger } from '../runtime/logger.js';
+import type { ProducerIdManager } from '../txn/producer-id-manager.js';
 import type { NodeHandle } from '../workers/node-handle.js';
 
 export interface ListenerAddress {
@@ -29,6 +30,8 @@ export interface BrokerServices {
   autoCreateTopics(names: readonly string[]): Promise<void>;
   /** Creates `__consumer_offsets` if it does not exist yet. */
   ensureOffsetsTopic(): Promise<void>;
+  /** The producer ids a node's listener hands out (InitProducerId). */
+  producerIdManager(nodeId: number): ProducerIdManager;
 }
 
 export interface RequestContext {

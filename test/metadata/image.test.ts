@@ -120,3 +120,41 @@ test('a log entry applies all or nothing: one decided against an older image is 
   assert.equal(image.applyEntry([{ type: 'removeTopic', name: 'a' }, { type: 'topic', name: 'a', topicId: 'id-a3', configs: {} }, partition('a', 0, 1, 0, 0)]), null);
   assert.equal(image.topic('a')!.topicId, 'id-a3');
 });
+
+const producerIds = (brokerId: number, firstProducerId: number, nextProducerId: number): MetadataRecord => ({ type: 'producerIds', brokerId, brokerEpoch: -1, firstProducerId, nextProducerId });
+
+test('producer id blocks: the image keeps the next producer id (0 before any block) and snapshots keep it', () => {
+  const image = new MetadataImage();
+  image.apply({ type: 'cluster', clusterId: 'c1' });
+  assert.equal(image.nextProducerId, 0, 'a log from before producer ids starts at 0');
+  assert.equal(image.toRecords().some((record) => record.type === 'producerIds'), false);
+  assert.equal(image.applyEntry([producerIds(1, 0, 1000)]), null);
+  assert.equal(image.applyEntry([producerIds(2, 1000, 2000)]), null);
+  assert.equal(image.nextProducerId, 2000);
+  const restored = new MetadataImage();
+  for (const record of image.toRecords()) restored.apply(record);
+  assert.equal(restored.nextProducerId, 2000);
+  assert.deepEqual(restored.toRecords(), image.toRecords());
+  restored.clear();
+  assert.equal(restored.nextProducerId, 0);
+});
+
+test('producer id blocks: one that does not start at the next producer id is refused whole when it commits', () => {
+  const image = new MetadataImage();
+  assert.equal(image.applyEntry([producerIds(0, 0, 1000)]), null);
+  // Decided against the image before the first block applied (a retry of a timed-out allocation).
+  assert.match(image.applyEntry([producerIds(1, 0, 1000)])!, /does not start at the next producer id 1000/);
+  assert.match(image.applyEntry([producerIds(1, 0, 2000)])!, /does not start at the next producer id 1000/);
+  assert.match(image.applyEntry([producerIds(1, 1000, 1000)])!, /empty/);
+  assert.equal(image.nextProducerId, 1000);
+  assert.equal(image.applyEntry([producerIds(1, 1000, 2000), producerIds(2, 2000, 3000)]), null, 'blocks chain inside one entry');
+  assert.equal(image.nextProducerId, 3000);
+});
+
+test('producer id blocks: the next producer id never moves back (an always-on invariant)', () => {
+  const image = new MetadataImage();
+  image.apply(producerIds(0, 0, 1000));
+  assert.throws(() => image.apply(producerIds(1, 0, 1000)), /only moves forward/);
+  assert.throws(() => image.apply(producerIds(1, 0, 500)), /only moves forward/);
+  assert.equal(image.nextProducerId, 1000);
+});

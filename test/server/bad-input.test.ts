@@ -106,9 +106,9 @@ test('an unsupported version of a known API closes the connection', async () => 
   await assertStillServing();
 });
 
-test('an API we do not serve yet (InitProducerId) closes the connection instead of hanging', async () => {
+test('an API we do not serve yet (AddPartitionsToTxn) closes the connection instead of hanging', async () => {
   const connection = await RawConnection.fromBootstrap(broker.bootstrapServers);
-  connection.send(ApiKey.InitProducerId, 1, { transactionalId: null, transactionTimeoutMs: 60000 });
+  connection.send(ApiKey.AddPartitionsToTxn, 1, { transactionalId: 'txn', producerId: 1n, producerEpoch: 0, topics: [] });
   assert.equal(await connection.waitForClose(), true);
   await assertStillServing();
 });

@@ -6,6 +6,7 @@ import { handleApiVersions } from './api-versions.js';
 import { handleAlterConfigs, handleDescribeConfigs } from './configs.js';
 import { handleDeleteRecords } from './delete-records.js';
 import { handleFetch } from './fetch.js';
+import { handleInitProducerId } from './init-producer-id.js';
 import { handleListOffsets } from './list-offsets.js';
 import {
   handleDeleteGroups,
@@ -50,6 +51,7 @@ export function requestHandlers(): Map<number, RequestHandler> {
     [ApiKey.ListGroups, handleListGroups as RequestHandler],
     [ApiKey.DeleteGroups, handleDeleteGroups as RequestHandler],
     [ApiKey.OffsetDelete, handleOffsetDelete as RequestHandler],
+    [ApiKey.InitProducerId, handleInitProducerId as RequestHandler],
   ]);
 }
 

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { ApiKey } from '../../../src/protocol/schema/index.js';
 import { decodeRecordBatches } from '../../../src/protocol/records/index.js';
 import { assertReencodes, captureFacts, decodeCapturedRequest } from '../golden/captured-frame.js';
+import { initProducerIdV1Response, initProducerIdV4Response } from '../golden/hand-derived.js';
+import { concatChunks, decodeResponse, encodeResponse } from '../../../src/protocol/codec/index.js';
 import * as kafkajs from '../golden/kafkajs-frames.js';
 import * as platformatic from '../golden/platformatic-frames.js';
 
@@ -55,7 +57,8 @@ for (const library of libraries) {
 
   test(`${label}: InitProducerId v1 with the transactional id`, () => {
     const { body, frame } = decodeCapturedRequest(frames.initProducerId, ApiKey.InitProducerId, 1, clientId);
-    assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: library.transactionTimeoutMs });
+    // v1 has no producer id and epoch: they decode as -1 / -1 (no current producer).
+    assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: library.transactionTimeoutMs, producerId: -1n, producerEpoch: -1 });
     assertReencodes(frame);
   });
 
@@ -102,8 +105,22 @@ for (const library of libraries) {
 
 test('kafkajs 2.2.4: InitProducerId v1 of the idempotent producer has no transactional id', () => {
   const { body, frame } = decodeCapturedRequest(kafkajs.idempotentInitProducerIdV1, ApiKey.InitProducerId, 1, kafkajs.kafkajsClientId);
-  assert.deepStrictEqual(body, { transactionalId: null, transactionTimeoutMs: 45000 });
+  assert.deepStrictEqual(body, { transactionalId: null, transactionTimeoutMs: 45000, producerId: -1n, producerEpoch: -1 });
   assertReencodes(frame);
+});
+
+test('@platformatic/kafka 2.12.1: InitProducerId v4 is flexible and sends producer id 0 / epoch 0, not -1 / -1', () => {
+  const { body, frame } = decodeCapturedRequest(platformatic.initProducerIdV4, ApiKey.InitProducerId, 4, platformatic.platformaticClientId);
+  assert.deepStrictEqual(body, { transactionalId, transactionTimeoutMs: 5000, producerId: 0n, producerEpoch: 0 });
+  assertReencodes(frame);
+});
+
+test('hand-derived: InitProducerId responses, v4 with response header v1 (tags), v1 with header v0', () => {
+  const granted = { throttleTimeMs: 0, errorCode: 0, producerId: 4000n, producerEpoch: 0 };
+  assert.equal(concatChunks(encodeResponse(ApiKey.InitProducerId, 4, 4, granted)).toString('hex'), initProducerIdV4Response.toString('hex'));
+  assert.deepStrictEqual(decodeResponse(ApiKey.InitProducerId, 4, initProducerIdV4Response.subarray(4)).body, granted);
+  const waiting = { throttleTimeMs: 0, errorCode: 14, producerId: -1n, producerEpoch: -1 };
+  assert.equal(concatChunks(encodeResponse(ApiKey.InitProducerId, 1, 4, waiting)).toString('hex'), initProducerIdV1Response.toString('hex'));
 });
 
 test('kafkajs 2.2.4: TxnOffsetCommit v1 commits offset 2 for the group', () => {

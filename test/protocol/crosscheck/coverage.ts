@@ -21,6 +21,7 @@ export const kafkajsLacks: Readonly<Record<string, readonly number[]>> = {
   ApiVersions: [3],
   CreateTopics: [4],
   DeleteTopics: [2, 3],
+  InitProducerId: [2, 3, 4],
   TxnOffsetCommit: [2],
   OffsetDelete: [0],
   OffsetForLeaderEpoch: [0, 1, 2, 3, 4],

@@ -325,7 +325,9 @@ export const platformaticRequestBuilders = builders({
   [ApiKey.CreateTopics]: (sample) => same(sample, [sample.topics, sample.timeoutMs, sample.validateOnly]),
   [ApiKey.DeleteTopics]: (sample) => same(sample, [sample.topicNames.map((name) => ({ name })), sample.timeoutMs]),
   [ApiKey.DeleteRecords]: (sample) => same(sample, [sample.topics, sample.timeoutMs]),
-  [ApiKey.InitProducerId]: (sample) => same(sample, [sample.transactionalId, sample.transactionTimeoutMs]),
+  // v3+ take the producer's current id and epoch as two more arguments.
+  [ApiKey.InitProducerId]: (sample, version) =>
+    same(sample, version >= 3 ? [sample.transactionalId, sample.transactionTimeoutMs, sample.producerId, sample.producerEpoch] : [sample.transactionalId, sample.transactionTimeoutMs]),
   // @platformatic/kafka names the request's topic `name` and partition `partitionIndex`.
   [ApiKey.OffsetForLeaderEpoch]: (sample) =>
     same(sample, [

@@ -45,3 +45,28 @@ export const metadataV0Request = hex(`
   00000001                  // topics: 1 element (v0: an empty array would mean all topics)
   0006 676f6c64656e         //   name "golden"
 `);
+
+/**
+ * InitProducerId v4 response: flexible, so response header v1 (correlation id plus a tagged-field
+ * section; unlike ApiVersions), then the fixed fields and the body's tags.
+ */
+export const initProducerIdV4Response = hex(`
+  00000016                  // size: 22 bytes follow
+  00000004                  // correlation_id 4
+  00                        // header tagged fields: none
+  00000000                  // throttle_time_ms 0
+  0000                      // error_code 0
+  0000000000000fa0          // producer_id 4000
+  0000                      // producer_epoch 0
+  00                        // body tagged fields: none
+`);
+
+/** InitProducerId v1 response: not flexible, response header v0. */
+export const initProducerIdV1Response = hex(`
+  00000014                  // size: 20 bytes follow
+  00000004                  // correlation_id 4
+  00000000                  // throttle_time_ms 0
+  000e                      // error_code 14 COORDINATOR_LOAD_IN_PROGRESS
+  ffffffffffffffff          // producer_id -1
+  ffff                      // producer_epoch -1
+`);

@@ -70,6 +70,14 @@ export const transactionFindCoordinatorV2 =
 export const initProducerIdV1 =
   '00160001000000040013676f6c64656e2d706c6174666f726d61746963000a676f6c64656e2d74786e00001388';
 
+/**
+ * api key 22, version 4: the same transactional producer once the broker advertised 0-4
+ * (captured 2026-12-04 with capture-platformatic.mjs): flexible, producer id 0 and epoch 0.
+ */
+export const initProducerIdV4 =
+  '00160004000000040013676f6c64656e2d706c6174666f726d61746963000b676f6c64656e2d74786e00001388000000' +
+  '0000000000000000';
+
 /** api key 24, version 1. */
 export const addPartitionsToTxnV1 =
   '00180001000000050013676f6c64656e2d706c6174666f726d61746963000a676f6c64656e2d74786e0000000000000f' +

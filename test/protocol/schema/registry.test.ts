@@ -30,7 +30,9 @@ const advertised: Record<keyof typeof ApiKey, string> = {
   CreateTopics: '0-4',
   DeleteTopics: '0-3',
   DeleteRecords: '0-1',
-  InitProducerId: '0-1',
+  // KAFKA-CLIENTS.md advertises 0-1 to keep every served version non-flexible; 2-4 are served for
+  // platformatic (sends 4) and librdkafka (sends 4); kafkajs stays on 1.
+  InitProducerId: '0-4',
   // Not in KAFKA-CLIENTS.md's table (no client there calls it): served for KIP-320 consumers.
   OffsetForLeaderEpoch: '0-4',
   AddPartitionsToTxn: '0-1',
@@ -81,7 +83,7 @@ test('valid versions are exactly the advertised ranges, for requests and respons
   assert.deepStrictEqual(ranges.map((range) => range.apiKey), [...ranges.map((range) => range.apiKey)].sort((a, b) => a - b));
 });
 
-test('flexible versions match Kafka; inside our ranges only ApiVersions 3 and OffsetForLeaderEpoch 4 are flexible', () => {
+test('flexible versions match Kafka; inside our ranges only ApiVersions 3, InitProducerId 2-4 and OffsetForLeaderEpoch 4 are flexible', () => {
   for (const [name, first] of Object.entries(firstFlexible)) {
     const schema = apiSchemas.get(ApiKey[name as keyof typeof ApiKey])!;
     assert.equal(schema.request.flexibleVersions, `${first}+`, name);
@@ -95,7 +97,7 @@ test('flexible versions match Kafka; inside our ranges only ApiVersions 3 and Of
       if (versionInRange(api.request.flexibleVersions, version)) flexibleInRange.push(`${api.name} v${version}`);
     }
   }
-  assert.deepStrictEqual(flexibleInRange, ['ApiVersions v3', 'OffsetForLeaderEpoch v4']);
+  assert.deepStrictEqual(flexibleInRange, ['ApiVersions v3', 'InitProducerId v2', 'InitProducerId v3', 'InitProducerId v4', 'OffsetForLeaderEpoch v4']);
 });
 
 test('isSupported answers exactly for the advertised ranges', () => {
@@ -108,6 +110,8 @@ test('isSupported answers exactly for the advertised ranges', () => {
   assert.equal(isSupported(ApiKey.OffsetForLeaderEpoch, 4), true);
   assert.equal(isSupported(ApiKey.OffsetForLeaderEpoch, 5), false);
   assert.equal(isSupported(ApiKey.OffsetDelete, 0), true);
+  assert.equal(isSupported(ApiKey.InitProducerId, 4), true);
+  assert.equal(isSupported(ApiKey.InitProducerId, 5), false);
 });
 
 function checkFields(fields: readonly FieldSchema[], path: string, message: MessageSchema): void {
