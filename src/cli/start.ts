@@ -71,10 +71,13 @@ export async function runStart(argv: string[]): Promise<number> {
   const elapsedMs = performance.now() - started;
   const admin = broker.adminAddress;
   const adminPart = admin === null ? '' : `, admin ${admin.host}:${admin.port}${broker.config.faultInjection ? ' (fault injection on)' : ''}`;
+  // The handlers first: a SIGTERM sent as soon as the ready line is read must find them (until
+  // then the default action would end the process without a clean shutdown).
+  const exited = waitForSignal(broker);
   process.stdout.write(
     `minikafka ready: ${broker.config.nodes} node(s), bootstrap ${broker.bootstrapServers}, data ${resolve(broker.config.dataDir)}${adminPart}, pid ${process.pid}, started in ${elapsedMs.toFixed(0)} ms\n`,
   );
-  return waitForSignal(broker);
+  return exited;
 }
 
 /**

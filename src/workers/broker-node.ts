@@ -221,6 +221,7 @@ export class BrokerNode implements ReplicaHost {
       (replica) => this.onLocalLogChanged(replica),
       (replica) => this.durability.flushSoon(replica, this.draining),
       (replica, requiredOffset, timeoutMs) => new Promise((resolve) => this.awaitHighWatermark(replica, requiredOffset, timeoutMs, resolve)),
+      (replica) => this.leaderAppended(replica),
     );
     this.durability = new NodeDurability({
       dataDir: options.dataDir,
@@ -629,6 +630,13 @@ export class BrokerNode implements ReplicaHost {
 
   private answerReplicaFetch(parked: ParkedReplicaFetch): void {
     this.links.send(parked.sourceId, (ring) => writeReplicaFetchResponse(ring, parked.request.fetchId, parked.results));
+  }
+
+  /** A leader append outside the produce path (group coordinator records): followers fetch it now or after the drain. */
+  private leaderAppended(replica: PartitionReplica): void {
+    this.appendedThisDrain.add(replica);
+    this.onLocalLogChanged(replica);
+    if (!this.draining) this.wakeFollowerFetches();
   }
 
   /** After a drain: the leaders appended to answer their parked follower fetches. */

@@ -51,6 +51,8 @@ export class GroupCoordinators {
      * has the records, as Kafka commits offsets with acks=all), else with the error code.
      */
     private readonly awaitReplicated: (replica: PartitionReplica, requiredOffset: number, timeoutMs: number) => Promise<number> = async () => ErrorCode.NONE,
+    /** Records were appended to `replica`'s log as leader: its followers' parked fetches may go. */
+    private readonly leaderAppended: (replica: PartitionReplica) => void = () => {},
   ) {}
 
   /** Starts coordinating `replica`'s partition: builds a coordinator and loads it from the log. */
@@ -138,6 +140,7 @@ export class GroupCoordinators {
     try {
       const batch = encodeRecordBatch({ records: records.map((record) => ({ key: record.key, value: record.value })), timestampMs: this.clock.nowMs() });
       lastOffset = replica.log.appendInternal(batch, replica.leaderEpoch).lastOffset;
+      this.leaderAppended(replica);
     } catch (error) {
       const code = error instanceof KafkaError ? error.code : ErrorCode.UNKNOWN_SERVER_ERROR;
       done(new this.module!.OffsetsAppendError(error instanceof Error ? error.message : String(error), code));

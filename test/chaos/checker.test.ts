@@ -21,12 +21,13 @@ test('lost, inconsistent, gaps, reordered and corrupt records are each found', (
   assert.equal(checkHistory([], [], [{ partition: 0, offset: 0, value: 's:0:00000000' }], isChaosValue, false).corrupt, 1);
 });
 
-test('a committed offset that moves back is a violation', () => {
+test('an acknowledged commit the group no longer has is a violation; the consumer committing lower itself is not', () => {
   const samples = [
-    { atMs: 1, offsets: new Map([[0, 5]]) },
-    { atMs: 2, offsets: new Map([[0, 9]]) },
-    { atMs: 3, offsets: new Map([[0, 7]]) },
+    { atMs: 10, offsets: new Map([[0, 9]]) },
+    { atMs: 30, offsets: new Map([[0, 7]]) },
   ];
-  assert.equal(checkHistory([], [], [], isChaosValue, false, samples).committedBack, 1);
-  assert.equal(checkHistory([], [], [], isChaosValue, false, samples.slice(0, 2)).committedBack, 0);
+  const commits = [{ atMs: 5, partition: 0, offset: 9 }];
+  assert.equal(checkHistory([], [], [], isChaosValue, false, samples, commits).committedBack, 1, 'commit 9 acknowledged, then the group shows 7');
+  const lowerCommit = [...commits, { atMs: 20, partition: 0, offset: 7 }];
+  assert.equal(checkHistory([], [], [], isChaosValue, false, samples, lowerCommit).committedBack, 0, 'the consumer committed 7 itself');
 });

@@ -7,8 +7,10 @@
  *   read of data that was later truncated);
  * - gaps: offsets of a partition not dense from its first offset;
  * - order: a producer's acknowledged writes to one key out of order in the log;
- * - committed offsets: the group's committed offset of a partition, sampled now and then, never
- *   moves back;
+ * - committed offsets: the group's committed offset of a partition, sampled now and then, is
+ *   never below the consumer's latest acknowledged commit before the sample was asked for (an
+ *   acknowledged commit is never lost; the consumer itself may commit a lower offset later, as
+ *   kafkajs does after a broker restart, resuming from its own position);
  * - duplicates: a value at more than one offset (expected without idempotence: a retry after
  *   a lost answer; counted, not a violation unless the producer was idempotent).
  */
@@ -51,7 +53,22 @@ export interface CheckResult {
 
 const MAX_EXAMPLES_PER_KIND = 3;
 
-export function checkHistory(acked: readonly AckedWrite[], live: readonly ReadRecord[], final: readonly ReadRecord[], validValue: (value: string) => boolean, idempotent: boolean, committed: readonly CommittedSample[] = []): CheckResult {
+/** A commit the consumer had acknowledged, when it heard so. */
+export interface AckedCommit {
+  readonly atMs: number;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export function checkHistory(
+  acked: readonly AckedWrite[],
+  live: readonly ReadRecord[],
+  final: readonly ReadRecord[],
+  validValue: (value: string) => boolean,
+  idempotent: boolean,
+  committed: readonly CommittedSample[] = [],
+  commits: readonly AckedCommit[] = [],
+): CheckResult {
   const examples: string[] = [];
   const note = (kind: string, count: number, text: string) => {
     if (count <= MAX_EXAMPLES_PER_KIND) examples.push(`${kind}: ${text}`);
@@ -83,23 +100,27 @@ export function checkHistory(acked: readonly AckedWrite[], live: readonly ReadRe
       if (idempotent) note('duplicate', duplicates, `${value} is in the log ${count} times`);
     }
   }
-  const committedBack = countCommittedBack(committed, (count, text) => note('committed offset', count, text));
+  const committedBack = countLostCommits(committed, commits, (count, text) => note('committed offset', count, text));
   const violations = lost + inconsistent + gaps + reordered + corrupt + committedBack + (idempotent ? duplicates : 0);
   return { acknowledged: acked.length, finalRecords: final.length, liveReads: live.length, lost, inconsistent, gaps, reordered, duplicates, corrupt, committedBack, examples, violations };
 }
 
-function countCommittedBack(samples: readonly CommittedSample[], note: (count: number, text: string) => void): number {
-  const highest = new Map<number, number>();
-  let back = 0;
-  for (const sample of [...samples].sort((a, b) => a.atMs - b.atMs)) {
+function countLostCommits(samples: readonly CommittedSample[], commits: readonly AckedCommit[], note: (count: number, text: string) => void): number {
+  const ordered = [...commits].sort((a, b) => a.atMs - b.atMs);
+  let lost = 0;
+  for (const sample of samples) {
     for (const [partition, offset] of sample.offsets) {
-      if (offset < 0) continue;
-      const before = highest.get(partition) ?? -1;
-      if (offset < before) note(++back, `p${partition}'s committed offset moved back from ${before} to ${offset} at ${(sample.atMs / 1000).toFixed(1)} s`);
-      highest.set(partition, Math.max(before, offset));
+      let latest: AckedCommit | undefined;
+      for (const commit of ordered) {
+        if (commit.atMs >= sample.atMs) break;
+        if (commit.partition === partition) latest = commit;
+      }
+      if (latest !== undefined && offset < latest.offset) {
+        note(++lost, `p${partition}: committed ${latest.offset} was acknowledged at ${(latest.atMs / 1000).toFixed(2)} s, the group had ${offset} at ${(sample.atMs / 1000).toFixed(2)} s`);
+      }
     }
   }
-  return back;
+  return lost;
 }
 
 function countGaps(final: readonly ReadRecord[], note: (count: number, text: string) => void): number {

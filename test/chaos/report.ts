@@ -86,7 +86,7 @@ export function renderReport(summary: ChaosSummary, command: string): string {
     `| **gaps in offsets** | **${check.gaps}** |`,
     `| **acknowledged writes out of order per key** | **${check.reordered}** |`,
     `| **corrupt values** | **${check.corrupt}** |`,
-    `| **committed group offsets that moved back** | **${check.committedBack}** |`,
+    `| **acknowledged group commits lost (the group's offset below the consumer's last acknowledged commit)** | **${check.committedBack}** |`,
     `| duplicates (retries after a lost answer; idempotence is off) | ${check.duplicates} |`,
     `| **violations** | **${check.violations}** |`,
     '',

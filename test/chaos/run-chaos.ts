@@ -26,6 +26,8 @@ export interface ChaosOptions {
 
 export interface ChaosOutcome {
   readonly check: CheckResult;
+  readonly commits: ReadonlyArray<{ atMs: number; partition: number; offset: number }>;
+  readonly committed: readonly CommittedSample[];
   readonly faults: AppliedFault[];
   readonly report: string;
 }
@@ -77,9 +79,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     clearInterval(sampler);
     await workload.stopConsuming();
     await kafkaAdmin.disconnect();
-    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, false, committed);
+    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, false, committed, workload.commits);
     const summary = { seed: options.seed, seconds: options.seconds, nodes: options.nodes, startedAt, faults, ackTimesMs: workload.ackTimesMs, failedSends: workload.failedSends, check, machine: machineNote() };
-    return { check, faults, report: renderReport(summary, `npm run chaos -- --seconds ${options.seconds} --seed ${options.seed} --nodes ${options.nodes} --report docs/chaos/REPORT.md`) };
+    return { check, faults, commits: workload.commits, committed, report: renderReport(summary, `npm run chaos -- --seconds ${options.seconds} --seed ${options.seed} --nodes ${options.nodes} --report docs/chaos/REPORT.md`) };
   } finally {
     await broker.stop();
   }
@@ -123,11 +125,15 @@ async function main(): Promise<number> {
     writeFileSync(values.report, outcome.report);
   }
   const check = outcome.check;
+  if (process.env.CHAOS_DUMP_COMMITS === '1') {
+    for (const commit of outcome.commits) console.log(`commit ${(commit.atMs / 1000).toFixed(2)} p${commit.partition} ${commit.offset}`);
+    for (const sample of outcome.committed) console.log(`sample ${(sample.atMs / 1000).toFixed(2)} ${[...sample.offsets].map(([p, o]) => `p${p}=${o}`).join(' ')}`);
+  }
   if (check.violations > 0) {
     console.log(`FAILED seed ${seed}; schedule: ${outcome.faults.map((fault) => `${(fault.appliedAtMs / 1000).toFixed(1)}s ${fault.kind} ${fault.nodeId}`).join(', ')}`);
     for (const example of check.examples) console.log(`  ${example}`);
   }
-  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (idempotence off), ${check.committedBack} committed offsets moved back, ${outcome.faults.length} faults: ${check.violations} violations`);
+  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (idempotence off), ${check.committedBack} acknowledged commits lost, ${outcome.faults.length} faults: ${check.violations} violations`);
   return check.violations > 0 ? 1 : 0;
 }
 

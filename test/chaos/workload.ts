@@ -40,6 +40,8 @@ export class Workload {
   readonly consumed: ReadRecord[] = [];
   /** Acknowledgement times (ms from the run's start), for throughput over time. */
   readonly ackTimesMs: number[] = [];
+  /** The consumer's acknowledged commits, in the order kafkajs reported them. */
+  readonly commits: Array<{ atMs: number; partition: number; offset: number }> = [];
   failedSends = 0;
   private running = true;
   private readonly kafka: InstanceType<typeof Kafka>;
@@ -53,6 +55,10 @@ export class Workload {
 
   async start(): Promise<void> {
     this.consumer = this.kafka.consumer({ groupId: 'chaos-readers', sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 200, retry: { retries: 30, initialRetryTime: 50, maxRetryTime: 1000 } });
+    this.consumer.on(this.consumer.events.COMMIT_OFFSETS, (event) => {
+      const atMs = this.options.nowMs();
+      for (const topic of event.payload.topics) for (const partition of topic.partitions) this.commits.push({ atMs, partition: Number(partition.partition), offset: Number(partition.offset) });
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
     await this.consumer.run({
