@@ -346,6 +346,9 @@ test('candidates ask only voters, and a vote request that reaches an observer is
   }
   assert.equal(group.core(0).role, RaftRole.leader);
   assert.deepEqual([...asked].sort(), [1, 2]);
+  // Past the leader lease, so only the observer rule can drop the requests.
+  group.isolate(4);
+  group.tick(4, 2 * ELECTION_TICKS);
   for (const type of [MessageType.preVote, MessageType.vote] as const) {
     const observer = group.core(4);
     observer.step({ type, from: 1, to: 4, term: 9, lastLogIndex: 100, lastLogTerm: 9 });
