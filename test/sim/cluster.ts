@@ -313,7 +313,7 @@ export class SimCluster {
       this.note(`crash n${voter.id}`);
       this.crash(voter);
       this.scheduler.after(30 + this.random.next() * 400, `restart n${voter.id}`, () => !voter.up && this.start(voter));
-    } else if (choice === 3 && voter.up && this.nodeCount >= 3 && this.voters.every((other) => other.up && !other.core!.abstaining)) {
+    } else if (choice === 3 && voter.up && this.mayWipe(voter) && this.voters.every((other) => other.up && !other.core!.abstaining)) {
       this.note(`wipe n${voter.id}`);
       this.crash(voter);
       voter.disk.wipe();
@@ -333,6 +333,14 @@ export class SimCluster {
       this.note(`cut link n${voter.id}>n${other}`);
       this.blocked.add(`${voter.id}>${other}`);
     }
+  }
+
+  /**
+   * A voter's data dir is lost only where the other voters can catch it up (3 or more); an
+   * observer's always may be (it never voted, and a leader sends it everything again).
+   */
+  private mayWipe(voter: SimVoter): boolean {
+    return this.observerIds.includes(voter.id) || this.voterIds.length >= 3;
   }
 
   /** Splits the voters into two groups that cannot reach each other. */

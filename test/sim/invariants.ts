@@ -77,6 +77,9 @@ export class InvariantChecker {
   check(core: RaftCore, machine: MetadataMachine, watch: VoterWatch): void {
     const id = core.nodeId;
     const changedFrom = core.log.takeChangedFrom();
+    // A new leader replaced entries this member had acknowledged: those were never committed
+    // (checkHeldCommitted says so otherwise), so only the prefix before them stays acknowledged.
+    if (changedFrom <= watch.acknowledgedIndex) watch.acknowledgedIndex = Math.max(0, changedFrom - 1);
     this.checkLogMatching(core, changedFrom);
     this.recordCommits(core);
     this.checkHeldCommitted(core, watch, changedFrom);
