@@ -57,13 +57,16 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
 }
 
 test('voters 0,1,2 of 5 nodes: a voter controls, observers lead partitions, losing observers is harmless, losing two voters stops admin writes', async () => {
-  const broker = await startBroker({ nodes: 5, faultInjection: true, logLevel: 'silent', broker: { 'controller.quorum.voters': '0,1,2', 'broker.heartbeat.interval.ms': 100, 'broker.session.timeout.ms': 1000 } });
+  const broker = await startBroker({ nodes: 5, faultInjection: true, adminPort: 0, logLevel: 'silent', broker: { 'controller.quorum.voters': '0,1,2', 'broker.heartbeat.interval.ms': 100, 'broker.session.timeout.ms': 1000 } });
   try {
     for (const nodeId of [0, 1, 2, 3, 4]) assert.ok(VOTERS.includes((await metadataVia(broker, nodeId, null)).controllerId), `controller named via n${nodeId}`);
     const roles = broker.nodes.list();
     for (const nodeId of OBSERVERS) assert.equal(roles[nodeId]!.role, 'observer', `n${nodeId} role`);
     assert.ok(roles.filter((node) => node.controller).every((node) => VOTERS.includes(node.id)));
     assert.equal(roles.filter((node) => node.role === 'leader').length, 1);
+    const adminNodes = (await (await fetch(`http://${broker.adminAddress}/nodes`)).json()) as { controllerId: number; nodes: Array<{ id: number; role: string }> };
+    assert.deepEqual(adminNodes.nodes.filter((node) => node.role === 'observer').map((node) => node.id), OBSERVERS, 'GET /nodes');
+    assert.ok(VOTERS.includes(adminNodes.controllerId));
 
     // Partitions spread over all five nodes; the observers open theirs from the log they follow.
     assert.equal(await createTopicVia(broker, 3, 'spread', 10), ErrorCode.NONE);
