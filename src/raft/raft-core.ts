@@ -1,6 +1,6 @@
 /**
- * One voter of a Raft group, as a pure synchronous state machine in the style of etcd-io/raft:
- * inputs are `step(message)`, `tick()` and `propose(data)`; every effect (messages to send,
+ * One member (voter or observer) of a Raft group, as a pure synchronous state machine in the
+ * style of etcd-io/raft: inputs are `step(message)`, `tick()` and `propose(data)`; every effect (messages to send,
  * entries and hard state to persist, entries committed) collects into the next `ready()`, and
  * `advance(ready)` tells the core the caller did what it said. Votes and append acknowledgements
  * sit in a Ready's messages, which the caller sends only after that Ready's writes are durable.
