@@ -55,6 +55,7 @@ export const brokerSettings = {
   'log.cleaner.min.cleanable.ratio': { type: 'number', default: 0.5, min: 0, max: 1, description: 'dirty ratio that triggers compaction' },
   'log.flush.offset.checkpoint.interval.ms': { type: 'integer', default: 60_000, min: 1, description: 'how often recovery-point checkpoints are written' },
   'delete.topic.enable': { type: 'boolean', default: true, description: 'allow DeleteTopics' },
+  'controller.quorum.voters': { type: 'string', default: '', description: 'the metadata quorum voters (the nodes that may become controller), as node ids "0,1,2" or Kafka\'s "0@host:port,1@host:port" (only the ids are used: every node lives in this process); the other nodes are observers that follow the metadata log; empty: every node votes. Fixed once the data dir exists' },
   'broker.heartbeat.interval.ms': { type: 'integer', default: 500, min: 10, description: 'how often a node heartbeats to the controller (Kafka: 2000; nodes share one host, so silence means a stuck node, not a slow network)' },
   'broker.session.timeout.ms': { type: 'integer', default: 3000, min: 100, description: 'a node silent this long is fenced (Kafka: 9000; long enough for a GC pause or a slow fsync, short enough to notice a hung node quickly)' },
   'offsets.topic.num.partitions': { type: 'integer', default: 6, min: 1, max: 1000, description: 'partitions of __consumer_offsets (fixed once the topic exists)' },
@@ -171,6 +172,7 @@ export function validateConfig(raw: unknown, base: BrokerConfig = defaultConfig(
   if (config.dataDir.length === 0) throw new ConfigError(`${where}: "dataDir" must not be empty`);
   checkLimitRelations(Limits, config.broker, where);
   checkReplicationFactors(config, where);
+  parseQuorumVoters(config.broker['controller.quorum.voters'], config.nodes, where);
   const heartbeatMs = config.broker['broker.heartbeat.interval.ms'];
   const sessionMs = config.broker['broker.session.timeout.ms'];
   if (sessionMs <= 2 * heartbeatMs) {
@@ -195,6 +197,34 @@ export function transactionStateLogMinIsr(config: BrokerConfig): number {
   const setting = config.broker['transaction.state.log.min.isr'];
   const replicationFactor = internalTopicReplicationFactor(config.broker['transaction.state.log.replication.factor'], config.nodes);
   return setting === -1 ? Math.min(2, replicationFactor) : setting;
+}
+
+/** The metadata quorum's voters, ascending (every node when `controller.quorum.voters` is empty). */
+export function quorumVoterIds(config: BrokerConfig): number[] {
+  return parseQuorumVoters(config.broker['controller.quorum.voters'], config.nodes, 'config');
+}
+
+/** A Kafka voter entry `id@host:port`, or the bare `id` (nodes share this process). */
+const VOTER_ENTRY = /^(\d+)(?:@[^\s@,]+:\d+)?$/;
+
+/**
+ * Parses `controller.quorum.voters`: node ids within 0..nodes-1, each once, at least one.
+ * Throws a ConfigError naming the bad entry.
+ */
+export function parseQuorumVoters(value: string, nodes: number, where: string): number[] {
+  if (value.trim().length === 0) return Array.from({ length: nodes }, (_, nodeId) => nodeId);
+  const problem = (why: string) => new ConfigError(`${where}: "controller.quorum.voters" ${JSON.stringify(value)}: ${why}`);
+  const voters: number[] = [];
+  for (const raw of value.split(',')) {
+    const entry = raw.trim();
+    const match = VOTER_ENTRY.exec(entry);
+    if (match === null) throw problem(`entry ${JSON.stringify(entry)} is neither a node id ("1") nor Kafka's "id@host:port"`);
+    const nodeId = Number(match[1]);
+    if (nodeId >= nodes) throw problem(`node ${nodeId} does not exist (node ids are 0..${nodes - 1} with "nodes" ${nodes})`);
+    if (voters.includes(nodeId)) throw problem(`node ${nodeId} is listed twice`);
+    voters.push(nodeId);
+  }
+  return voters.sort((a, b) => a - b);
 }
 
 /** Every replica needs its own node: replication factors above `nodes` could never be met. */

@@ -2,7 +2,8 @@
  * The front thread's view of the metadata quorum: it follows the committed log as an observer
  * (every node reports each entry it applies, in order; the first report of the next index is
  * applied to the front's image, later copies are ignored) and keeps each node's last Raft
- * status, from which the active controller (the leader of the highest term) is read.
+ * status, from which the active controller (the leader of the highest term) is read. Only a
+ * voter of the quorum (controller.quorum.voters) is ever named controller.
  */
 import type { RaftRole } from '../raft/types.js';
 import type { QuorumStatus } from '../workers/quorum-protocol.js';
@@ -40,8 +41,15 @@ export class MetadataQuorumObserver {
    * deletions; see MetadataPublisher): node id -> index.
    */
   private readonly published = new Map<number, number>();
+  /** The nodes that may lead (the quorum's voters); null until the broker knows them: any node. */
+  private voters: ReadonlySet<number> | null = null;
 
   constructor(private readonly image: MetadataImage) {}
+
+  /** The quorum's voters: an observer never becomes controller, and is never reported as one. */
+  setVoters(voters: readonly number[]): void {
+    this.voters = new Set(voters);
+  }
 
   /** The node finished the work of every entry up to `index`. */
   nodePublished(nodeId: number, index: number): void {
@@ -147,10 +155,13 @@ export class MetadataQuorumObserver {
     this.conflictedOperations.delete(operationId);
   }
 
-  /** The leader of the highest term any live node reports, or -1. */
+  /** The leader of the highest term any live voter reports, or -1. */
   get leaderId(): number {
     let best: QuorumNodeView | null = null;
-    for (const view of this.statuses.values()) if (view.role === 'leader' && (best === null || view.term > best.term)) best = view;
+    for (const view of this.statuses.values()) {
+      if (view.role !== 'leader' || (this.voters !== null && !this.voters.has(view.nodeId))) continue;
+      if (best === null || view.term > best.term) best = view;
+    }
     return best?.nodeId ?? -1;
   }
 

@@ -33,6 +33,8 @@ export class FollowerProgress {
   constructor(
     readonly nodeId: number,
     leaderLastIndex: number,
+    /** An observer (etcd raft's IsLearner): replicated to, never counted toward a majority. */
+    readonly isObserver = false,
   ) {
     this.nextIndex = leaderLastIndex + 1;
   }

@@ -1,6 +1,6 @@
 /**
- * One voter of a Raft group, as a pure synchronous state machine in the style of etcd-io/raft:
- * inputs are `step(message)`, `tick()` and `propose(data)`; every effect (messages to send,
+ * One member (voter or observer) of a Raft group, as a pure synchronous state machine in the
+ * style of etcd-io/raft: inputs are `step(message)`, `tick()` and `propose(data)`; every effect (messages to send,
  * entries and hard state to persist, entries committed) collects into the next `ready()`, and
  * `advance(ready)` tells the core the caller did what it said. Votes and append acknowledgements
  * sit in a Ready's messages, which the caller sends only after that Ready's writes are durable.
@@ -11,8 +11,12 @@
  * and voters that hear from a leader ignore vote requests for that long: the leader lease),
  * fast log backtracking by conflicting term, and snapshots.
  *
- * Time is the count of `tick()` calls; randomness comes from the injected Random. The voter set
- * is fixed for the life of the group.
+ * Observers (etcd raft's learners, KRaft's observers): members outside `voters` that the leader
+ * replicates to like followers (appends, heartbeats, snapshots) but that never vote, never
+ * campaign and never count toward a majority, whether for commit, elections or check-quorum.
+ *
+ * Time is the count of `tick()` calls; randomness comes from the injected Random. The voter and
+ * observer sets are fixed for the life of the group.
  */
 import type { Random } from '../runtime/random.js';
 import { assert } from '../runtime/assert.js';
@@ -37,7 +41,10 @@ import {
 
 export interface RaftConfig {
   nodeId: number;
+  /** The members that vote and count toward a majority. */
   voters: readonly number[];
+  /** Members that only follow the log (see RaftRole.observer); `nodeId` may be one of them. */
+  observers?: readonly number[];
   /** A follower campaigns after a random timeout in [electionTicks, 2 * electionTicks). */
   electionTicks: number;
   /** The leader sends heartbeats every heartbeatTicks. */
@@ -77,6 +84,9 @@ const NO_DATA = new Uint8Array(0);
 export class RaftCore {
   readonly nodeId: number;
   readonly voters: readonly number[];
+  readonly observers: readonly number[];
+  /** This member is an observer: it never votes, campaigns or leads. */
+  readonly isObserver: boolean;
   role: RaftRole = RaftRole.follower;
   term = 0;
   votedFor = NO_NODE;
@@ -103,7 +113,11 @@ export class RaftCore {
   private ticksSinceStart = 0;
   private readonly storageId: number;
   private readonly progress = new Map<number, FollowerProgress>();
+  /** Every other member, voter or observer: the leader replicates to all of them. */
   private readonly peers: readonly number[];
+  /** The other voters: the ones asked for votes. */
+  private readonly voterPeers: readonly number[];
+  /** A majority of the voters (observers never count). */
   private readonly quorum: number;
   private readonly maxEntriesPerAppend: number;
   private readonly maxInflightEntries: number;
@@ -113,11 +127,17 @@ export class RaftCore {
     private readonly config: RaftConfig,
     initial: RaftInitialState,
   ) {
-    assert(config.voters.includes(config.nodeId), `raft: node ${config.nodeId} is not among the voters ${config.voters.join(',')}`);
+    const observers = config.observers ?? [];
+    assertMembership(config.nodeId, config.voters, observers);
     assert(config.electionTicks > config.heartbeatTicks && config.heartbeatTicks >= 1, 'raft: need electionTicks > heartbeatTicks >= 1');
     this.nodeId = config.nodeId;
     this.voters = [...config.voters];
-    this.peers = this.voters.filter((id) => id !== this.nodeId);
+    this.observers = [...observers];
+    this.isObserver = !this.voters.includes(this.nodeId);
+    assert(!(this.isObserver && config.campaignAtStart === true), `raft: observer ${this.nodeId} cannot campaign at start`);
+    if (this.isObserver) this.role = RaftRole.observer;
+    this.voterPeers = this.voters.filter((id) => id !== this.nodeId);
+    this.peers = [...this.voterPeers, ...this.observers.filter((id) => id !== this.nodeId)];
     this.quorum = Math.floor(this.voters.length / 2) + 1;
     this.maxEntriesPerAppend = config.maxEntriesPerAppend ?? DEFAULT_MAX_ENTRIES_PER_APPEND;
     this.maxInflightEntries = config.maxInflightEntries ?? DEFAULT_MAX_INFLIGHT_ENTRIES;
@@ -131,7 +151,8 @@ export class RaftCore {
     this.commitIndex = Math.max(snapshotIndex, Math.min(initial.hardState.commitIndex, this.log.lastIndex));
     this.appliedHandedOut = snapshotIndex;
     this.appliedIndex = snapshotIndex;
-    this.abstaining = config.rejoining === true;
+    // An observer never votes, so a lost data dir costs it nothing to abstain from.
+    this.abstaining = config.rejoining === true && !this.isObserver;
     this.storageId = config.storageId ?? 0;
     this.resetElectionTimer();
     if (config.campaignAtStart === true) this.randomizedElectionTicks = 1;
@@ -161,7 +182,7 @@ export class RaftCore {
   }
 
   step(message: RaftMessage): void {
-    if (message.to !== this.nodeId || !this.voters.includes(message.from) || message.from === this.nodeId) return;
+    if (message.to !== this.nodeId || message.from === this.nodeId || !this.accepts(message)) return;
     if (message.term > this.term && !this.acceptHigherTerm(message)) return;
     if (message.term < this.term) {
       this.answerStaleTerm(message);
@@ -187,6 +208,28 @@ export class RaftCore {
       case MessageType.appendResponse:
         if (this.role === RaftRole.leader) this.handleAppendResponse(message);
         break;
+    }
+  }
+
+  /**
+   * Only voters take part in elections: an observer drops vote requests (it is never asked; one
+   * that arrives is a misconfigured or stale sender), and votes from non-voters are dropped.
+   * Replication traffic flows between the leader and every member.
+   */
+  private accepts(message: RaftMessage): boolean {
+    const fromVoter = this.voters.includes(message.from);
+    if (!fromVoter && !this.observers.includes(message.from)) return false;
+    switch (message.type) {
+      case MessageType.preVote:
+      case MessageType.vote:
+        return fromVoter && !this.isObserver;
+      case MessageType.preVoteResponse:
+      case MessageType.voteResponse:
+      case MessageType.append:
+      case MessageType.installSnapshot:
+        return fromVoter;
+      case MessageType.appendResponse:
+        return true;
     }
   }
 
@@ -273,7 +316,7 @@ export class RaftCore {
 
   private followLeader(message: AppendRequest | InstallSnapshotRequest): void {
     assert(this.role !== RaftRole.leader, `raft: two leaders in term ${this.term} (${this.nodeId} and ${message.from})`);
-    if (this.role !== RaftRole.follower) this.becomeFollower(this.term, message.from);
+    if (this.role === RaftRole.preCandidate || this.role === RaftRole.candidate) this.becomeFollower(this.term, message.from);
     this.leaderId = message.from;
     this.electionElapsedTicks = 0;
   }
@@ -284,7 +327,7 @@ export class RaftCore {
       this.votedFor = NO_NODE;
       this.markTermOrVoteChanged();
     }
-    this.role = RaftRole.follower;
+    this.role = this.isObserver ? RaftRole.observer : RaftRole.follower;
     this.leaderId = leaderId;
     this.progress.clear();
     this.resetElectionTimer();
@@ -297,12 +340,14 @@ export class RaftCore {
 
   private tickElection(): void {
     this.electionElapsedTicks++;
-    if (this.abstaining) return;
+    // An observer keeps counting (the leader lease reads it) but never campaigns.
+    if (this.abstaining || this.isObserver) return;
     if (this.electionElapsedTicks >= this.randomizedElectionTicks) this.campaign(MessageType.preVote);
   }
 
   /** Starts a pre-vote round, or (after a won pre-vote) a real election. */
   private campaign(kind: typeof MessageType.preVote | typeof MessageType.vote): void {
+    assert(!this.isObserver, `raft: observer ${this.nodeId} campaigns`);
     this.resetElectionTimer();
     this.votes.clear();
     this.leaderId = NO_NODE;
@@ -317,7 +362,7 @@ export class RaftCore {
     this.votes.set(this.nodeId, true);
     if (this.quorum === 1) return this.wonVote(kind);
     const term = kind === MessageType.preVote ? this.term + 1 : this.term;
-    for (const peer of this.peers) {
+    for (const peer of this.voterPeers) {
       this.send({ type: kind, from: this.nodeId, to: peer, term, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm });
     }
   }
@@ -328,12 +373,13 @@ export class RaftCore {
   }
 
   private becomeLeader(): void {
+    assert(!this.isObserver, `raft: observer ${this.nodeId} becomes leader`);
     this.role = RaftRole.leader;
     this.leaderId = this.nodeId;
     this.electionElapsedTicks = 0;
     this.heartbeatElapsedTicks = 0;
     this.progress.clear();
-    for (const peer of this.peers) this.progress.set(peer, new FollowerProgress(peer, this.log.lastIndex));
+    for (const peer of this.peers) this.progress.set(peer, new FollowerProgress(peer, this.log.lastIndex, !this.voters.includes(peer)));
     // An entry of the new term: committing it commits every earlier entry (Raft 5.4.2).
     this.log.append({ term: this.term, index: this.log.lastIndex + 1, data: NO_DATA });
     this.broadcastAppend();
@@ -373,6 +419,7 @@ export class RaftCore {
     let granted = 0;
     let rejected = 0;
     for (const vote of this.votes.values()) vote ? granted++ : rejected++;
+    assert(granted + rejected <= this.voters.length, `raft: ${granted + rejected} votes counted among ${this.voters.length} voters`);
     if (granted >= this.quorum) this.wonVote(kind);
     else if (rejected > this.voters.length - this.quorum) this.becomeFollower(this.term, NO_NODE);
   }
@@ -442,11 +489,11 @@ export class RaftCore {
     }
   }
 
-  /** Whether a majority (this leader included) was heard from since the last check. */
+  /** Whether a majority of the voters (this leader included) was heard from since the last check. */
   private checkQuorum(): boolean {
     let active = 1;
     for (const progress of this.progress.values()) {
-      if (progress.recentActive) active++;
+      if (progress.recentActive && !progress.isObserver) active++;
       progress.recentActive = false;
     }
     return active >= this.quorum;
@@ -541,10 +588,11 @@ export class RaftCore {
     return true;
   }
 
-  /** Commits the highest index a majority holds, if it is of this term (Raft 5.4.2). */
+  /** Commits the highest index a majority of the voters holds, if it is of this term (Raft 5.4.2). */
   private maybeCommit(): void {
     const matches = [this.log.persistedIndex];
-    for (const progress of this.progress.values()) matches.push(progress.matchIndex);
+    for (const progress of this.progress.values()) if (!progress.isObserver) matches.push(progress.matchIndex);
+    assert(matches.length === this.voters.length, `raft: commit counted ${matches.length} members, the voters are ${this.voters.length}`);
     matches.sort((a, b) => b - a);
     const majorityIndex = matches[this.quorum - 1]!;
     if (majorityIndex <= this.commitIndex || this.log.term(majorityIndex) !== this.term) return;
@@ -566,4 +614,12 @@ export class RaftCore {
   committedEntriesFrom(fromIndex: number, maxCount: number): RaftEntry[] {
     return this.log.slice(Math.max(fromIndex, this.log.firstIndex), this.commitIndex, maxCount);
   }
+}
+
+/** Voters and observers: disjoint, at least one voter, and `nodeId` is one of the members. */
+function assertMembership(nodeId: number, voters: readonly number[], observers: readonly number[]): void {
+  assert(voters.length >= 1, 'raft: a group needs at least one voter');
+  assert(new Set(voters).size === voters.length && new Set(observers).size === observers.length, 'raft: a member is listed twice');
+  assert(!observers.some((id) => voters.includes(id)), `raft: observers ${observers.join(',')} overlap the voters ${voters.join(',')}`);
+  assert(voters.includes(nodeId) || observers.includes(nodeId), `raft: node ${nodeId} is neither a voter (${voters.join(',')}) nor an observer (${observers.join(',')})`);
 }

@@ -100,6 +100,12 @@ export type RaftMessage = VoteRequest | VoteResponse | AppendRequest | AppendRes
 
 export const RaftRole = {
   follower: 'follower',
+  /**
+   * A member outside `voters` (etcd raft's learner, KRaft's observer): it follows the leader's
+   * log and applies it but never votes, campaigns or counts toward a majority. Its role never
+   * changes.
+   */
+  observer: 'observer',
   preCandidate: 'preCandidate',
   candidate: 'candidate',
   leader: 'leader',

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { internalTopicReplicationFactor, type BrokerConfig } from '../config/broker-config.js';
+import { internalTopicReplicationFactor, quorumVoterIds, type BrokerConfig } from '../config/broker-config.js';
 import { logConfigFor } from '../config/topic-config.js';
 import { Controller, type TopicRequest } from '../controller/controller.js';
 import { NodeLiveness } from '../controller/node-liveness.js';
@@ -104,6 +104,7 @@ export class Broker implements BrokerServices {
     phase('metadataMs');
     for (const extra of spawned.slice(this.config.nodes)) void extra.worker.terminate();
     this.quorumSettingsByNode = quorumSettingsFor(this.config, bootstrapSnapshot, this.logger);
+    this.quorum.setVoters(this.quorumSettingsByNode[0]!.voters);
     const workers = Array.from({ length: this.config.nodes }, (_, nodeId) => spawned[nodeId] ?? spawnNodeWorker(Limits.ringCapacityBytes));
     this.links = new NodeLinkRings(workers.map((worker) => worker.doorbell), Limits.linkRingCapacityBytes);
     this.nodes = workers.map((worker, nodeId) => this.startNode(nodeId, {}, worker, this.quorumSettingsByNode[nodeId]!));
@@ -190,6 +191,10 @@ export class Broker implements BrokerServices {
   /** The active controller: the metadata quorum's leader (-1 while there is none). */
   get controllerId(): number {
     return this.quorum.leaderId;
+  }
+
+  get quorumVoters(): readonly number[] {
+    return this.quorumSettingsByNode[0]?.voters ?? quorumVoterIds(this.config);
   }
 
   private handleQuorumEvent(event: QuorumEvent): void {

@@ -23,6 +23,8 @@ export interface BrokerServices {
   readonly settings: BrokerSettings;
   readonly listeners: readonly ListenerAddress[];
   readonly controllerId: number;
+  /** The metadata quorum's voters (controller.quorum.voters), ascending: the only controllers. */
+  readonly quorumVoters: readonly number[];
   /** The API version ranges we advertise: only APIs with a handler. */
   readonly apiVersions: readonly ApiVersionRange[];
   readonly logger: Logger;

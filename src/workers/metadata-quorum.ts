@@ -83,11 +83,12 @@ export class MetadataQuorumMember {
     this.directory = join(nodeDataDir, RAFT_DIRECTORY);
     const marker = join(this.directory, REJOINING_MARKER);
     this.storage = openStorage(this.directory, settings.bootstrapSnapshot);
-    if (settings.rejoining) writeFileSync(marker, 'this node lost its metadata dir and does not vote until a leader has caught it up\n');
-    const rejoining = existsSync(marker);
+    const isVoter = settings.voters.includes(nodeId);
+    if (settings.rejoining && isVoter) writeFileSync(marker, 'this node lost its metadata dir and does not vote until a leader has caught it up\n');
+    const rejoining = isVoter && existsSync(marker);
     if (rejoining) logger.warn('metadata quorum: rejoining after losing its metadata dir; not voting until caught up', { node: nodeId });
     this.core = new RaftCore(
-      { nodeId, voters: settings.voters, electionTicks: settings.electionTicks, heartbeatTicks: settings.heartbeatTicks, random, rejoining, campaignAtStart: settings.campaignAtStart && !rejoining, storageId: this.storage.storageId },
+      { nodeId, voters: settings.voters, observers: settings.observers, electionTicks: settings.electionTicks, heartbeatTicks: settings.heartbeatTicks, random, rejoining, campaignAtStart: settings.campaignAtStart && isVoter && !rejoining, storageId: this.storage.storageId },
       this.storage.load(),
     );
     this.machine = new NodeMetadataMachine(nodeId, post, listener);

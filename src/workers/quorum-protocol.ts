@@ -6,13 +6,15 @@
 import type { RaftMessage, RaftRole, RaftSnapshot } from '../raft/types.js';
 
 export interface QuorumSettings {
-  /** Node ids of the voters (every node by default). */
+  /** Node ids of the voters (controller.quorum.voters; every node by default). */
   voters: number[];
+  /** The other nodes: they follow the metadata log and never vote (see RaftRole.observer). */
+  observers: number[];
   tickMs: number;
   electionTicks: number;
   heartbeatTicks: number;
   snapshotIntervalEntries: number;
-  /** The one voter that campaigns at its first tick (see RaftConfig.campaignAtStart). */
+  /** The one voter (the lowest id) that campaigns at its first tick (see RaftConfig.campaignAtStart). */
   campaignAtStart: boolean;
   /** The front found this node's metadata dir empty while other nodes' were not. */
   rejoining: boolean;

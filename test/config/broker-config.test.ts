@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkLimitRelations, ConfigError, defaultBrokerSettings, defaultConfig, internalTopicReplicationFactor, loadConfigFile, transactionStateLogMinIsr, validateConfig } from '../../src/config/broker-config.js';
+import { checkLimitRelations, ConfigError, defaultBrokerSettings, defaultConfig, internalTopicReplicationFactor, loadConfigFile, quorumVoterIds, transactionStateLogMinIsr, validateConfig } from '../../src/config/broker-config.js';
 import { Limits } from '../../src/runtime/limits.js';
 import { temporaryDirectory } from '../helpers/temp-dir.js';
 
@@ -137,4 +137,25 @@ test('the node session must outlast two heartbeats', () => {
     (error: unknown) => error instanceof ConfigError && /"broker.session.timeout.ms" \(1000\) must be more than twice "broker.heartbeat.interval.ms" \(500\)/.test(error.message),
   );
   assert.equal(validateConfig({ broker: { 'broker.heartbeat.interval.ms': 50, 'broker.session.timeout.ms': 400 } }).broker['broker.session.timeout.ms'], 400);
+});
+
+test('controller.quorum.voters: every node by default; node ids or Kafka\'s id@host:port; checked against the nodes', () => {
+  const voters = (value: string | undefined, nodes = 5) => quorumVoterIds(validateConfig({ nodes, broker: value === undefined ? {} : { 'controller.quorum.voters': value } }));
+  assert.deepEqual(voters(undefined), [0, 1, 2, 3, 4]);
+  assert.deepEqual(voters(''), [0, 1, 2, 3, 4]);
+  assert.deepEqual(voters('0,1,2'), [0, 1, 2]);
+  assert.deepEqual(voters(' 4, 2 ,0 '), [0, 2, 4]);
+  assert.deepEqual(voters('0@localhost:9093,1@localhost:9094,2@127.0.0.1:9095'), [0, 1, 2]);
+  assert.deepEqual(voters('3', 5), [3]);
+  const cases: Array<[unknown, RegExp]> = [
+    [{ nodes: 3, broker: { 'controller.quorum.voters': '0,1,3' } }, /"controller.quorum.voters" "0,1,3": node 3 does not exist \(node ids are 0..2 with "nodes" 3\)/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': '0,1,1' } }, /node 1 is listed twice/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': '0,,1' } }, /entry "" is neither a node id/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': '-1' } }, /entry "-1" is neither a node id/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': 'a@host:1' } }, /entry "a@host:1" is neither a node id/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': '0@host' } }, /entry "0@host" is neither/],
+    [{ nodes: 3, broker: { 'controller.quorum.voters': 2 } }, /"controller.quorum.voters" must be a string, got 2/],
+    [{ nodes: 2, broker: { 'controller.quorum.voters': '0,1,2' } }, /node 2 does not exist/],
+  ];
+  for (const [raw, message] of cases) assert.throws(() => validateConfig(raw), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(raw));
 });

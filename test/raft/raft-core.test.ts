@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RaftCore } from '../../src/raft/raft-core.js';
-import { emptyRaftState, MessageType, RaftRole, type RaftEntry, type RaftMessage, type RaftSnapshot } from '../../src/raft/types.js';
+import { emptyRaftState, MessageType, NO_NODE, RaftRole, type RaftEntry, type RaftMessage, type RaftSnapshot } from '../../src/raft/types.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 
 const ELECTION_TICKS = 10;
@@ -22,12 +22,20 @@ class Group {
   /** Append messages delivered, per recipient. */
   readonly appendsDelivered = new Map<number, number>();
 
-  constructor(readonly ids: number[]) {
+  /** `ids` are every member; those in `observerIds` are observers, the rest voters. */
+  constructor(
+    readonly ids: number[],
+    readonly observerIds: number[] = [],
+  ) {
     for (const id of ids) this.add(id);
   }
 
+  get voterIds(): number[] {
+    return this.ids.filter((id) => !this.observerIds.includes(id));
+  }
+
   add(id: number, rejoining = false): RaftCore {
-    const core = new RaftCore({ nodeId: id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: 2, random: new SeededRandom(id + 1), maxEntriesPerAppend: 4, rejoining, storageId: ++storageIds }, emptyRaftState);
+    const core = new RaftCore({ nodeId: id, voters: this.voterIds, observers: this.observerIds, electionTicks: ELECTION_TICKS, heartbeatTicks: 2, random: new SeededRandom(id + 1), maxEntriesPerAppend: 4, rejoining, storageId: ++storageIds }, emptyRaftState);
     this.cores.set(id, core);
     this.applied.set(id, []);
     this.restored.set(id, []);
@@ -286,4 +294,101 @@ test('a rejoining voter (data dir lost) does not vote until a leader says it cau
   group.tick(0, 2);
   assert.equal(wiped.abstaining, false);
   assert.deepEqual(group.appliedTexts(2), ['e0', 'e1', 'e2', 'e3', 'e4']);
+});
+
+// ---- observers (etcd raft's learners) ------------------------------------------------------
+
+test('observers: the leader replicates to them, but commit needs a majority of the voters only', () => {
+  const group = new Group([0, 1, 2, 3, 4], [3, 4]);
+  group.elect(0);
+  group.propose(0, 'a');
+  for (const id of [0, 1, 2, 3, 4]) assert.deepEqual(group.appliedTexts(id), ['a'], `n${id}`);
+  for (const id of [3, 4]) {
+    assert.equal(group.core(id).role, RaftRole.observer);
+    assert.equal(group.core(id).leaderId, 0);
+    assert.equal(group.core(id).term, 1);
+  }
+  // Both observers gone: two of three voters still commit.
+  group.isolate(3);
+  group.isolate(4);
+  group.propose(0, 'b');
+  assert.deepEqual(group.appliedTexts(1), ['a', 'b']);
+  group.heal();
+  // Two voters gone, both observers there: four of five members hold the entry, none commits it.
+  group.isolate(1);
+  group.isolate(2);
+  group.propose(0, 'c');
+  assert.ok(group.core(3).log.lastIndex > group.core(3).commitIndex, 'the observer holds the entry');
+  for (const id of [0, 3, 4]) assert.deepEqual(group.appliedTexts(id), ['a', 'b'], `n${id} applied what no voter majority holds`);
+});
+
+test('an observer never campaigns: it stays an observer in its term however long the leader is silent', () => {
+  const group = new Group([0, 1, 2, 3], [3]);
+  group.tick(3, 5 * ELECTION_TICKS);
+  assert.equal(group.core(3).role, RaftRole.observer);
+  assert.equal(group.core(3).term, 0);
+  group.elect(0);
+  group.isolate(0);
+  group.tick(3, 5 * ELECTION_TICKS);
+  assert.equal(group.core(3).role, RaftRole.observer);
+  assert.equal(group.core(3).term, 1);
+});
+
+test('candidates ask only voters, and a vote request that reaches an observer is dropped unanswered', () => {
+  const group = new Group([0, 1, 2, 3, 4], [3, 4]);
+  const asked = new Set<number>();
+  for (let count = 0; count < 3 * ELECTION_TICKS && !group.core(0).isLeader; count++) {
+    group.core(0).tick();
+    group.deliverAll((message) => {
+      if (message.type === MessageType.preVote || message.type === MessageType.vote) asked.add(message.to);
+      return true;
+    });
+  }
+  assert.equal(group.core(0).role, RaftRole.leader);
+  assert.deepEqual([...asked].sort(), [1, 2]);
+  // Past the leader lease, so only the observer rule can drop the requests.
+  group.isolate(4);
+  group.tick(4, 2 * ELECTION_TICKS);
+  for (const type of [MessageType.preVote, MessageType.vote] as const) {
+    const observer = group.core(4);
+    observer.step({ type, from: 1, to: 4, term: 9, lastLogIndex: 100, lastLogTerm: 9 });
+    assert.equal(observer.term, 1);
+    assert.equal(observer.votedFor, NO_NODE);
+    assert.equal(observer.hasReady(), false);
+  }
+});
+
+test('check-quorum counts voters only: a leader that hears only from observers steps down', () => {
+  const group = new Group([0, 1, 2, 3, 4], [3, 4]);
+  group.elect(0);
+  for (const voter of [1, 2]) {
+    group.cut.add(`0>${voter}`);
+    group.cut.add(`${voter}>0`);
+  }
+  group.tick(0, 2 * ELECTION_TICKS);
+  assert.equal(group.core(0).role, RaftRole.follower);
+});
+
+test('an observer behind the leader snapshot gets the snapshot, then the entries after it', () => {
+  const group = new Group([0, 1, 2], [2]);
+  group.elect(0);
+  group.isolate(2);
+  for (const text of ['a', 'b', 'c']) group.propose(0, text);
+  const leader = group.core(0);
+  leader.compact(leader.appliedIndex, new TextEncoder().encode('state'));
+  group.heal();
+  group.tick(0, 2);
+  group.propose(0, 'd');
+  assert.equal(group.restored.get(2)!.length, 1);
+  assert.deepEqual(group.appliedTexts(2), ['d']);
+  assert.equal(group.core(2).commitIndex, leader.commitIndex);
+});
+
+test('membership is checked at construction: an observer may not campaign at start, sets are disjoint', () => {
+  const base = { electionTicks: ELECTION_TICKS, heartbeatTicks: 2, random: new SeededRandom(1) };
+  assert.throws(() => new RaftCore({ ...base, nodeId: 3, voters: [0, 1, 2], observers: [3], campaignAtStart: true }, emptyRaftState), /cannot campaign/);
+  assert.throws(() => new RaftCore({ ...base, nodeId: 5, voters: [0, 1, 2], observers: [3] }, emptyRaftState), /neither a voter/);
+  assert.throws(() => new RaftCore({ ...base, nodeId: 1, voters: [0, 1, 2], observers: [2] }, emptyRaftState), /overlap/);
+  assert.throws(() => new RaftCore({ ...base, nodeId: 0, voters: [], observers: [0] }, emptyRaftState), /at least one voter/);
+  assert.equal(new RaftCore({ ...base, nodeId: 3, voters: [0, 1, 2], observers: [3] }, emptyRaftState).role, RaftRole.observer);
 });

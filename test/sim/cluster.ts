@@ -1,5 +1,6 @@
 /**
- * A whole simulated Raft metadata quorum in one thread: N voters (the real RaftCore and
+ * A whole simulated Raft metadata quorum in one thread: N members, all voters or (with
+ * `voterCount`) some of them observers that follow the log without voting (the real RaftCore and
  * RaftDriver over the real MetadataImage), one seeded scheduler, a network that drops, delays,
  * duplicates and reorders messages and can be cut (symmetric or one way), disks with slow and
  * failing fsyncs that lose unsynced writes on a crash, and a nemesis that crashes, restarts,
@@ -23,6 +24,8 @@ export interface SimOptions {
   seed: number;
   /** 1, 3 or 5; chosen from the seed when absent. */
   nodeCount?: number;
+  /** Voters among the nodes (which ones comes from the seed); the rest are observers. Default: all. */
+  voterCount?: number;
   faultPhaseMs?: number;
   /** Liveness bound: after healing, a new entry must be applied everywhere within this. */
   settleMs?: number;
@@ -32,6 +35,7 @@ export interface SimOptions {
 export interface SimResult {
   seed: number;
   nodeCount: number;
+  voterCount: number;
   events: number;
   committed: number;
   elections: number;
@@ -74,6 +78,12 @@ export class SimCluster {
   readonly voters: SimVoter[] = [];
   readonly nodeCount: number;
   private readonly ids: number[];
+  private readonly voterIds: number[];
+  private readonly observerIds: number[];
+  /** A majority of the voters. */
+  private readonly quorum: number;
+  /** The highest index each node ever acknowledged, wipes included (for the voter-majority check). */
+  private readonly everAcknowledged: number[];
   private readonly proposer: SimProposer;
   /** blocked.has(`${from}>${to}`): messages on that link are dropped. */
   private readonly blocked = new Set<string>();
@@ -98,6 +108,15 @@ export class SimCluster {
     const faults = { slowFsyncProbability: this.random.next() * 0.1, failedFsyncProbability: this.random.next() < 0.3 ? 0.002 : 0 };
     for (const id of this.ids) this.voters.push(new SimVoter(id, new SimDisk(id, this.scheduler, this.random, faults)));
     this.proposer = new SimProposer(this.random);
+    // Drawn last, and only for observer runs, so the all-voter runs of a seed stay as they were.
+    const voterCount = options.voterCount ?? this.nodeCount;
+    if (voterCount < 1 || voterCount > this.nodeCount) throw new Error(`sim: ${voterCount} voters among ${this.nodeCount} nodes`);
+    const shuffled = [...this.ids];
+    if (voterCount < this.nodeCount) for (let index = shuffled.length - 1; index > 0; index--) swap(shuffled, index, this.random.int(0, index));
+    this.voterIds = shuffled.slice(0, voterCount).sort((a, b) => a - b);
+    this.observerIds = this.ids.filter((id) => !this.voterIds.includes(id));
+    this.quorum = Math.floor(voterCount / 2) + 1;
+    this.everAcknowledged = this.ids.map(() => 0);
   }
 
   run(): SimResult {
@@ -125,6 +144,7 @@ export class SimCluster {
     return {
       seed: this.options.seed,
       nodeCount: this.nodeCount,
+      voterCount: this.voterIds.length,
       events: this.events,
       committed: this.checker.committedIndex,
       elections: this.elections,
@@ -141,7 +161,7 @@ export class SimCluster {
       .map((voter) => {
         const core = voter.core;
         if (!voter.up || core === null) return `n${voter.id}:down`;
-        const role = core.role === RaftRole.leader ? 'L' : core.role === RaftRole.follower ? 'F' : core.role === RaftRole.candidate ? 'C' : 'P';
+        const role = ROLE_LETTERS[core.role];
         return `n${voter.id}:${role}t${core.term}c${core.commitIndex}a${core.appliedIndex}l${core.log.lastIndex}`;
       })
       .join(' ');
@@ -154,7 +174,7 @@ export class SimCluster {
     voter.incarnation++;
     const storage = voter.disk.storage();
     const core = new RaftCore(
-      { nodeId: voter.id, voters: this.ids, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, random: new SeededRandom(this.random.int(0, 2 ** 31)), maxEntriesPerAppend: this.maxEntriesPerAppend, maxInflightEntries: 64, rejoining, storageId: voter.disk.storageId },
+      { nodeId: voter.id, voters: this.voterIds, observers: this.observerIds, electionTicks: ELECTION_TICKS, heartbeatTicks: HEARTBEAT_TICKS, random: new SeededRandom(this.random.int(0, 2 ** 31)), maxEntriesPerAppend: this.maxEntriesPerAppend, maxInflightEntries: 64, rejoining, storageId: voter.disk.storageId },
       storage.load(),
     );
     const machine = new MetadataMachine();
@@ -202,15 +222,33 @@ export class SimCluster {
     const core = voter.core!;
     const wasLeader = voter.watch.wasLeader;
     if (voter.disk.rejoinPending && !core.abstaining) voter.disk.rejoinPending = false;
+    const committedBefore = this.checker.committedIndex;
     this.checker.check(core, voter.machine!, voter.watch);
+    if (this.checker.committedIndex > committedBefore) this.checker.checkVoterMajority(committedBefore + 1, this.quorum, (index) => this.votersHolding(index));
     if (!wasLeader && core.role === RaftRole.leader) this.elections++;
     this.proposer.observe(voter.id, core, voter.machine!);
+  }
+
+  /**
+   * Voters that hold entry `index` durably: acknowledged it (or later) to a leader, or persisted
+   * it. Counts generously (an ack of an index may be of another term's entry), so a commit it
+   * finds short of a voter majority surely was one; observers never count.
+   */
+  private votersHolding(index: number): number {
+    let holders = 0;
+    for (const id of this.voterIds) {
+      const core = this.voters[id]!.core;
+      if (this.everAcknowledged[id]! >= index || (core !== null && core.log.persistedIndex >= index)) holders++;
+    }
+    return holders;
   }
 
   // ---- network -----------------------------------------------------------------------------
 
   private send(from: SimVoter, message: RaftMessage): void {
     if (message.type === MessageType.appendResponse && message.success && message.matchIndex > from.watch.acknowledgedIndex) from.watch.acknowledgedIndex = message.matchIndex;
+    if (message.type === MessageType.appendResponse && message.success && message.matchIndex > this.everAcknowledged[from.id]!) this.everAcknowledged[from.id] = message.matchIndex;
+    this.checker.checkElectionMessage(message, this.observerIds);
     const to = this.voters[message.to];
     if (to === undefined || this.isBlocked(message.from, message.to)) return;
     if (this.faultsOn && this.random.next() < this.dropProbability) return;
@@ -275,7 +313,7 @@ export class SimCluster {
       this.note(`crash n${voter.id}`);
       this.crash(voter);
       this.scheduler.after(30 + this.random.next() * 400, `restart n${voter.id}`, () => !voter.up && this.start(voter));
-    } else if (choice === 3 && voter.up && this.nodeCount >= 3 && this.voters.every((other) => other.up && !other.core!.abstaining)) {
+    } else if (choice === 3 && voter.up && this.mayWipe(voter) && this.voters.every((other) => other.up && !other.core!.abstaining)) {
       this.note(`wipe n${voter.id}`);
       this.crash(voter);
       voter.disk.wipe();
@@ -295,6 +333,14 @@ export class SimCluster {
       this.note(`cut link n${voter.id}>n${other}`);
       this.blocked.add(`${voter.id}>${other}`);
     }
+  }
+
+  /**
+   * A voter's data dir is lost only where the other voters can catch it up (3 or more); an
+   * observer's always may be (it never voted, and a leader sends it everything again).
+   */
+  private mayWipe(voter: SimVoter): boolean {
+    return this.observerIds.includes(voter.id) || this.voterIds.length >= 3;
   }
 
   /** Splits the voters into two groups that cannot reach each other. */
@@ -341,6 +387,14 @@ export class SimCluster {
       if (imageText(machine.image) !== texts.get(machine.appliedIndex)) this.checker.violations.push(`n${voter.id}: metadata image differs from the committed prefix at ${machine.appliedIndex}`);
     }
   }
+}
+
+const ROLE_LETTERS: Record<RaftRole, string> = { leader: 'L', follower: 'F', observer: 'O', candidate: 'C', preCandidate: 'P' };
+
+function swap(values: number[], a: number, b: number): void {
+  const held = values[a]!;
+  values[a] = values[b]!;
+  values[b] = held;
 }
 
 export function runSimulation(options: SimOptions): SimResult {

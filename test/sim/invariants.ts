@@ -3,9 +3,11 @@
  * (each check reads only what changed): one leader per term, log matching, leader
  * completeness, committed entries never lost or changed on a voter that held or acknowledged
  * them, commit and applied indexes that never move back, and every voter's applied state equal
- * to the committed prefix (a digest chain over the committed entries).
+ * to the committed prefix (a digest chain over the committed entries). With observers: an
+ * observer never votes, is never asked, never campaigns or leads, applies only a prefix of the
+ * committed log like every member, and no entry commits without a majority of the voters.
  */
-import { RaftRole, type RaftEntry } from '../../src/raft/types.js';
+import { MessageType, NO_NODE, RaftRole, type RaftEntry, type RaftMessage } from '../../src/raft/types.js';
 import type { RaftCore } from '../../src/raft/raft-core.js';
 import { chainDigest, type MetadataMachine } from './metadata-machine.js';
 
@@ -75,10 +77,14 @@ export class InvariantChecker {
   check(core: RaftCore, machine: MetadataMachine, watch: VoterWatch): void {
     const id = core.nodeId;
     const changedFrom = core.log.takeChangedFrom();
+    // A new leader replaced entries this member had acknowledged: those were never committed
+    // (checkHeldCommitted says so otherwise), so only the prefix before them stays acknowledged.
+    if (changedFrom <= watch.acknowledgedIndex) watch.acknowledgedIndex = Math.max(0, changedFrom - 1);
     this.checkLogMatching(core, changedFrom);
     this.recordCommits(core);
     this.checkHeldCommitted(core, watch, changedFrom);
     this.checkLeader(core, watch);
+    if (core.isObserver) this.checkObserver(core);
     if (core.commitIndex < watch.lastCommitIndex) this.violate(`n${id}: commit index moved back from ${watch.lastCommitIndex} to ${core.commitIndex}`);
     if (core.appliedIndex < watch.lastAppliedIndex) this.violate(`n${id}: applied index moved back from ${watch.lastAppliedIndex} to ${core.appliedIndex}`);
     watch.lastCommitIndex = core.commitIndex;
@@ -86,6 +92,29 @@ export class InvariantChecker {
     if (machine.appliedIndex !== core.appliedIndex) this.violate(`n${id}: state machine at ${machine.appliedIndex}, core applied ${core.appliedIndex}`);
     else if (machine.appliedIndex > this.committedIndex) this.violate(`n${id}: applied ${machine.appliedIndex} beyond the committed ${this.committedIndex}`);
     else if (machine.digest !== this.committedDigests[machine.appliedIndex]) this.violate(`n${id}: applied state at ${machine.appliedIndex} differs from the committed prefix`);
+  }
+
+  /** An observer stays one: it never campaigns, leads or votes. */
+  private checkObserver(core: RaftCore): void {
+    if (core.role !== RaftRole.observer) this.violate(`observer n${core.nodeId} became ${core.role} in term ${core.term}`);
+    if (core.votedFor !== NO_NODE) this.violate(`observer n${core.nodeId} voted for n${core.votedFor} in term ${core.term}`);
+  }
+
+  /** Elections are between voters only: observers neither ask, answer nor are asked. */
+  checkElectionMessage(message: RaftMessage, observerIds: readonly number[]): void {
+    if (observerIds.length === 0) return;
+    const isRequest = message.type === MessageType.preVote || message.type === MessageType.vote;
+    const isAnswer = message.type === MessageType.preVoteResponse || message.type === MessageType.voteResponse;
+    if ((isRequest || isAnswer) && observerIds.includes(message.from)) this.violate(`observer n${message.from} sent ${message.type} to n${message.to} in term ${message.term}`);
+    if (isRequest && observerIds.includes(message.to)) this.violate(`n${message.from} asked observer n${message.to} for a ${message.type} in term ${message.term}`);
+  }
+
+  /** Entries from `fromIndex` on just became committed: a majority of the voters must hold each. */
+  checkVoterMajority(fromIndex: number, quorum: number, votersHolding: (index: number) => number): void {
+    for (let index = fromIndex; index <= this.committedIndex; index++) {
+      const holders = votersHolding(index);
+      if (holders < quorum) return this.violate(`entry ${index} committed with ${holders} voters holding it, a majority is ${quorum}`);
+    }
   }
 
   private checkLeader(core: RaftCore, watch: VoterWatch): void {

@@ -41,6 +41,26 @@ test(`raft simulation: ${SEEDS_IN_TEST} seeds (1, 3 and 5 voters) without a viol
   assert.ok(wipes > 0);
 });
 
+/** Observer runs in `npm test`: 5 nodes with 3 voters, 4 with 3, 3 with 1 (as in run-sim). */
+const OBSERVER_SHAPES = [
+  { nodeCount: 5, voterCount: 3 },
+  { nodeCount: 4, voterCount: 3 },
+  { nodeCount: 3, voterCount: 1 },
+];
+const OBSERVER_SEEDS_IN_TEST = 150;
+
+test(`raft simulation: ${OBSERVER_SEEDS_IN_TEST} seeds with observers (they never vote or lead; commits need a voter majority)`, () => {
+  const failures: string[] = [];
+  let committed = 0;
+  for (let seed = 1; seed <= OBSERVER_SEEDS_IN_TEST; seed++) {
+    const result = runSimulation({ seed, ...OBSERVER_SHAPES[seed % OBSERVER_SHAPES.length]! });
+    committed += result.committed;
+    if (result.violations.length > 0) failures.push(`seed ${seed} (${result.nodeCount} nodes, ${result.voterCount} voters): ${result.violations.join('; ')}`);
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(committed > OBSERVER_SEEDS_IN_TEST * 50, `only ${committed} entries committed`);
+});
+
 test('raft simulation: the seeds that found bugs stay fixed', () => {
   for (const seed of REGRESSION_SEEDS) assert.deepEqual(runSimulation({ seed }).violations, [], `seed ${seed}`);
 });

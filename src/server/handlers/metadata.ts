@@ -8,7 +8,7 @@ import type { RequestBody } from '../../protocol/codec/index.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { ApiKey } from '../../protocol/schema/index.js';
 import type { TopicImage } from '../../metadata/image.js';
-import type { RequestContext } from '../services.js';
+import type { BrokerServices, RequestContext } from '../services.js';
 import type { NodeHandle } from '../../workers/node-handle.js';
 
 type MetadataRequest = RequestBody<typeof ApiKey.Metadata>;
@@ -29,13 +29,23 @@ export async function handleMetadata(context: RequestContext, request: MetadataR
     throttleTimeMs: 0,
     brokers: services.listeners.map((listener) => ({ nodeId: listener.nodeId, host: listener.host, port: listener.port, rack: null })),
     clusterId: services.image.clusterId,
-    // Any listener takes admin requests (they reach the controller from there), so while the
-    // quorum elects a controller this node is named, as KRaft brokers name a live broker:
-    // clients that wait for a known controller (librdkafka) do not stall through an election.
-    controllerId: services.controllerId >= 0 ? services.controllerId : context.nodeId,
+    controllerId: metadataControllerId(services, context.nodeId, liveNodes),
     topics: names.map((name) => describeTopic(name, services.image.topic(name), services.nodes, liveNodes)),
     clusterAuthorizedOperations: -2147483648,
   };
+}
+
+/**
+ * Any listener takes admin requests (they reach the controller from there), so while the quorum
+ * elects a controller a live node is named, as KRaft brokers name a live broker: clients that
+ * wait for a known controller (librdkafka) do not stall through an election. Only ever a voter:
+ * this node if it is one, else the lowest live voter.
+ */
+function metadataControllerId(services: BrokerServices, nodeId: number, liveNodes: ReadonlySet<number>): number {
+  if (services.controllerId >= 0) return services.controllerId;
+  const voters = services.quorumVoters;
+  if (voters.includes(nodeId)) return nodeId;
+  return voters.find((voter) => liveNodes.has(voter)) ?? voters[0]!;
 }
 
 function describeTopic(name: string, topic: TopicImage | undefined, nodes: readonly NodeHandle[], liveNodes: ReadonlySet<number>): unknown {
