@@ -12,7 +12,7 @@
  *   acknowledged commit is never lost; the consumer itself may commit a lower offset later, as
  *   kafkajs does after a broker restart, resuming from its own position);
  * - duplicates: a value at more than one offset (expected without idempotence: a retry after
- *   a lost answer; counted, not a violation unless the producer was idempotent).
+ *   a lost answer; counted, and a violation when the value's producer was idempotent).
  */
 export interface AckedWrite {
   readonly value: string;
@@ -44,6 +44,8 @@ export interface CheckResult {
   readonly gaps: number;
   readonly reordered: number;
   readonly duplicates: number;
+  /** Of `duplicates`, those of idempotent producers (violations). */
+  readonly idempotentDuplicates: number;
   readonly corrupt: number;
   readonly committedBack: number;
   /** The smallest examples of each violation kind, for the failure message. */
@@ -65,7 +67,8 @@ export function checkHistory(
   live: readonly ReadRecord[],
   final: readonly ReadRecord[],
   validValue: (value: string) => boolean,
-  idempotent: boolean,
+  /** Whether a value's producer was idempotent: a second copy of it is then a violation. */
+  idempotent: (value: string) => boolean,
   committed: readonly CommittedSample[] = [],
   commits: readonly AckedCommit[] = [],
 ): CheckResult {
@@ -94,15 +97,18 @@ export function checkHistory(
   const gaps = countGaps(final, (count, text) => note('gap', count, text));
   const reordered = countReordered(acked, final, (count, text) => note('order', count, text));
   let duplicates = 0;
+  let idempotentDuplicates = 0;
   for (const [value, count] of offsetsOfValue) {
-    if (count > 1) {
-      duplicates += count - 1;
-      if (idempotent) note('duplicate', duplicates, `${value} is in the log ${count} times`);
+    if (count <= 1) continue;
+    duplicates += count - 1;
+    if (idempotent(value)) {
+      idempotentDuplicates += count - 1;
+      note('duplicate', idempotentDuplicates, `${value} (idempotent producer) is in the log ${count} times`);
     }
   }
   const committedBack = countLostCommits(committed, commits, (count, text) => note('committed offset', count, text));
-  const violations = lost + inconsistent + gaps + reordered + corrupt + committedBack + (idempotent ? duplicates : 0);
-  return { acknowledged: acked.length, finalRecords: final.length, liveReads: live.length, lost, inconsistent, gaps, reordered, duplicates, corrupt, committedBack, examples, violations };
+  const violations = lost + inconsistent + gaps + reordered + corrupt + committedBack + idempotentDuplicates;
+  return { acknowledged: acked.length, finalRecords: final.length, liveReads: live.length, lost, inconsistent, gaps, reordered, duplicates, idempotentDuplicates, corrupt, committedBack, examples, violations };
 }
 
 function countLostCommits(samples: readonly CommittedSample[], commits: readonly AckedCommit[], note: (count: number, text: string) => void): number {

@@ -15,7 +15,7 @@ import { readTopicWithKafkajs } from '../compat/kafkajs-partition-reader.js';
 import { checkHistory, type CheckResult, type CommittedSample } from './checker.js';
 import { AdminClient, healEverything, planFaults, runNemesis, type AppliedFault } from './nemesis.js';
 import { renderReport } from './report.js';
-import { isChaosValue, Workload } from './workload.js';
+import { isChaosValue, isIdempotentValue, Workload } from './workload.js';
 
 export interface ChaosOptions {
   readonly seconds: number;
@@ -48,7 +48,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const admin = new AdminClient(broker.adminAddress!);
   const nodeIds = Array.from({ length: options.nodes }, (_, id) => id);
   try {
-    const workload = new Workload({ bootstrapServers: broker.bootstrapServers, topic: TOPIC, producers: 2, streamsPerProducer: 2, keysPerStream: 4, nowMs: () => performance.now() - runStartMs });
+    const workload = new Workload({ bootstrapServers: broker.bootstrapServers, topic: TOPIC, producers: 2, idempotentProducers: 1, streamsPerProducer: 2, keysPerStream: 4, nowMs: () => performance.now() - runStartMs });
     const kafkaAdmin = workload.admin();
     await kafkaAdmin.connect();
     await kafkaAdmin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
@@ -79,7 +79,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     clearInterval(sampler);
     await workload.stopConsuming();
     await kafkaAdmin.disconnect();
-    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, false, committed, workload.commits);
+    const check = checkHistory(workload.acked, workload.consumed, final, isChaosValue, isIdempotentValue, committed, workload.commits);
     const summary = { seed: options.seed, seconds: options.seconds, nodes: options.nodes, startedAt, faults, ackTimesMs: workload.ackTimesMs, failedSends: workload.failedSends, check, machine: machineNote() };
     return { check, faults, commits: workload.commits, committed, report: renderReport(summary, `npm run chaos -- --seconds ${options.seconds} --seed ${options.seed} --nodes ${options.nodes} --report docs/chaos/REPORT.md`) };
   } finally {
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     console.log(`FAILED seed ${seed}; schedule: ${outcome.faults.map((fault) => `${(fault.appliedAtMs / 1000).toFixed(1)}s ${fault.kind} ${fault.nodeId}`).join(', ')}`);
     for (const example of check.examples) console.log(`  ${example}`);
   }
-  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (idempotence off), ${check.committedBack} acknowledged commits lost, ${outcome.faults.length} faults: ${check.violations} violations`);
+  console.log(`chaos: ${check.acknowledged} acknowledged, ${check.finalRecords} in the log, ${check.liveReads} read live, ${check.lost} lost, ${check.inconsistent} inconsistent, ${check.gaps} gaps, ${check.reordered} reordered, ${check.duplicates} duplicates (${check.idempotentDuplicates} of the idempotent producer), ${check.committedBack} acknowledged commits lost, ${outcome.faults.length} faults: ${check.violations} violations`);
   return check.violations > 0 ? 1 : 0;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The chaos run's clients: kafkajs producers (acks=all, idempotence off, one message per send,
- * several sequential streams each) and a kafkajs consumer group member reading as it goes.
+ * The chaos run's clients: kafkajs producers (acks=all, one idempotent and one not, one message
+ * per send, several sequential streams each) and a kafkajs consumer group member reading as it goes.
  * Every value names its stream and sequence and carries a checksum; every acknowledgement
  * (partition, offset) and every consumed record is recorded for the checker.
  */
@@ -13,6 +13,8 @@ export interface WorkloadOptions {
   readonly bootstrapServers: string;
   readonly topic: string;
   readonly producers: number;
+  /** Of `producers`, how many are idempotent (their streams are named i<n>s<m>). */
+  readonly idempotentProducers: number;
   readonly streamsPerProducer: number;
   readonly keysPerStream: number;
   readonly nowMs: () => number;
@@ -28,6 +30,11 @@ function checksum(text: string): string {
 export function chaosValue(stream: string, sequence: number): string {
   const body = `${stream}:${sequence}`;
   return `${body}:${checksum(body)}`;
+}
+
+/** Values written by an idempotent producer (a second copy of one is a violation). */
+export function isIdempotentValue(value: string): boolean {
+  return value.startsWith('i');
 }
 
 export function isChaosValue(value: string): boolean {
@@ -67,10 +74,11 @@ export class Workload {
       },
     });
     for (let index = 0; index < this.options.producers; index++) {
-      const producer = this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const idempotent = index < this.options.idempotentProducers;
+      const producer = this.kafka.producer({ idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
       this.producers.push(producer);
-      for (let stream = 0; stream < this.options.streamsPerProducer; stream++) this.loops.push(this.produceLoop(producer, `p${index}s${stream}`));
+      for (let stream = 0; stream < this.options.streamsPerProducer; stream++) this.loops.push(this.produceLoop(producer, `${idempotent ? 'i' : 'p'}${index}s${stream}`));
     }
   }
 
