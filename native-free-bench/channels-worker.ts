@@ -26,6 +26,8 @@ else {
   inbound.add(0, data.inbound!);
   const outbound = new RingWriter(data.outbound!, { doorbell: new Doorbell(data.peerDoorbell!) });
   let answered = 0;
+  // Atomics.waitAsync holds no handle: without a timer the thread would exit while it waits.
+  const keepAlive = setInterval(() => {}, 1000);
   const serve = async () => {
     while (answered < data.messages) {
       inbound.drain((_source, bytes, offset, length) => {
@@ -35,5 +37,8 @@ else {
       if (answered < data.messages && inbound.isEmpty) await inbound.waitForAny(1000);
     }
   };
-  void serve().then(() => parentPort!.postMessage('done'));
+  void serve().then(() => {
+    clearInterval(keepAlive);
+    parentPort!.postMessage('done');
+  });
 }
