@@ -9,23 +9,21 @@
  * deterministic simulation runs this very loop with a simulated disk and network.
  */
 import type { RaftCore } from './raft-core.js';
+import type { Storage } from '../runtime/storage.js';
+import type { Transport } from '../runtime/transport.js';
 import type { RaftEntry, RaftInitialState, RaftMessage, RaftSnapshot, Ready } from './types.js';
 
-export interface RaftStorage {
-  /** What the voter stored before (empty on first start). */
-  load(): RaftInitialState;
-  /**
-   * Writes a Ready's snapshot, entries (replacing stored entries from `entries[0].index` on) and
-   * hard state; calls `done` once they are durable (or, when `mustSync` is false, once written).
-   */
-  persist(ready: Ready, done: (error: Error | null) => void): void;
+/**
+ * A voter's storage: `load` what it stored before (empty on first start); `persist` a Ready's
+ * snapshot, entries (replacing stored entries from `entries[0].index` on) and hard state,
+ * `done` once durable (or, when `mustSync` is false, once written).
+ */
+export interface RaftStorage extends Storage<RaftInitialState, Ready> {
   /** Stores a snapshot of the applied state and drops the entries it covers. */
   saveSnapshot(snapshot: RaftSnapshot, done: (error: Error | null) => void): void;
 }
 
-export interface RaftTransport {
-  send(message: RaftMessage): void;
-}
+export type RaftTransport = Transport<RaftMessage>;
 
 export interface RaftStateMachine {
   apply(entry: RaftEntry): void;
