@@ -4,6 +4,7 @@
  * Metadata controller, @platformatic/kafka 2.12.1 v4 with producer id 0 / epoch 0), produces,
  * and the messages read back. Transactions are not served yet: not covered here.
  */
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
@@ -71,4 +72,35 @@ test('@platformatic/kafka idempotent producer (InitProducerId v4, producer id 0 
     const records = await kcatConsumeAll(broker.bootstrapServers, topic);
     assert.equal(records.length, messages.length * 2);
   });
+});
+
+test('kcat (librdkafka) idempotent acks=all producer across a leader kill: every message once, in order', { timeout: compatTestTimeoutMs * 2 }, async () => {
+  requireKcat();
+  await withCompatBroker(async (broker) => {
+    const topic = uniqueTopic('idempotent-kcat-failover');
+    const kafka = new Kafka({ clientId: 'compat-idempotent-failover', brokers: broker.bootstrapServers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true });
+    const leader = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions[0]!.leader;
+    await admin.disconnect();
+    // Messages go in a few at a time, so the leader dies with the producer mid-stream.
+    const child = spawn('kcat', ['-b', broker.bootstrapServers, '-P', '-t', topic, '-X', 'acks=all', '-X', 'enable.idempotence=true', '-X', 'linger.ms=5', '-X', 'message.timeout.ms=20000'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const values: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const lines = Array.from({ length: 25 }, (_, index) => `m-${round * 25 + index}`);
+      values.push(...lines);
+      child.stdin!.write(`${lines.join('\n')}\n`);
+      if (round === 15) await broker.nodes.kill(leader);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.stdin!.end();
+    assert.equal(await exited, 0, stderr);
+    const live = broker.nodes.filter((node) => node.nodeId !== leader).map((node) => `${node.host}:${node.port}`).join(',');
+    const read = (await kcatConsumeAll(live, topic)).map((record) => record.value ?? '');
+    assert.deepEqual(read, values, 'every message exactly once, in send order (no duplicate from a retry across the failover)');
+  }, { faultInjection: true, broker: { 'broker.session.timeout.ms': 1000, 'broker.heartbeat.interval.ms': 100 } });
 });
