@@ -237,12 +237,15 @@ export class PartitionLog {
 
   /**
    * This replica leads `leaderEpoch` from the log end offset on (Kafka's makeLeader): cached
-   * before any batch of it and written at once, so followers truncate right. Repeats are ignored.
+   * before any batch of it and written at once, so followers truncate right. An empty log (a
+   * partition just created) has nothing a follower could truncate against: its file follows
+   * with the first flush, sparing every new partition an fsync. Repeats are ignored.
    */
   startLeaderEpoch(leaderEpoch: number): void {
     this.checkWritable();
     this.epochs.checkLeaderEpoch(leaderEpoch);
-    this.epochs.assignNow(leaderEpoch, this.logEndOffset);
+    if (this.logEndOffset === this.startOffset && this.epochs.latestEpoch < 0) this.epochs.assign(leaderEpoch, this.logEndOffset);
+    else this.epochs.assignNow(leaderEpoch, this.logEndOffset);
   }
 
   /** The leader-epoch cache, read-only (OffsetsForLeaderEpoch, fetch divergence, truncation). */
