@@ -48,7 +48,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const admin = new AdminClient(broker.adminAddress!);
   const nodeIds = Array.from({ length: options.nodes }, (_, id) => id);
   try {
-    const workload = new Workload({ bootstrapServers: broker.bootstrapServers, topic: TOPIC, producers: 2, idempotentProducers: 1, streamsPerProducer: 2, keysPerStream: 4, nowMs: () => performance.now() - runStartMs });
+    const workload = new Workload({ bootstrapServers: broker.bootstrapServers, topic: TOPIC, producers: 3, idempotentProducers: 2, streamsPerProducer: 2, keysPerStream: 4, nowMs: () => performance.now() - runStartMs });
     const kafkaAdmin = workload.admin();
     await kafkaAdmin.connect();
     await kafkaAdmin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });

@@ -78,7 +78,11 @@ export class Workload {
       const producer = this.kafka.producer({ idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
       this.producers.push(producer);
-      for (let stream = 0; stream < this.options.streamsPerProducer; stream++) this.loops.push(this.produceLoop(producer, `${idempotent ? 'i' : 'p'}${index}s${stream}`));
+      // One stream per idempotent producer: kafkajs 2.2.4 keeps one sequence per partition, and
+      // concurrent send()s on one idempotent producer were seen reusing a sequence for two
+      // different batches (chaos seed 561981: the second answered as a duplicate of the first).
+      const streams = idempotent ? 1 : this.options.streamsPerProducer;
+      for (let stream = 0; stream < streams; stream++) this.loops.push(this.produceLoop(producer, `${idempotent ? 'i' : 'p'}${index}s${stream}`));
     }
   }
 
