@@ -74,7 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     await healEverything(admin, nodeIds);
     await workload.stopProducing();
     await settle(kafkaAdmin, options.nodes);
-    const final = (await readTopicWithKafkajs(broker.bootstrapServers, TOPIC, { timeoutMs: 30_000, maxFetches: 100_000 })).map((record) => ({ partition: record.partition, offset: Number(record.offset), value: record.value?.toString() ?? '' }));
+    const final = await readBack(broker.bootstrapServers, kafkaAdmin, options.nodes);
     await waitForConsumer(workload, final);
     clearInterval(sampler);
     await workload.stopConsuming();
@@ -85,6 +85,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   } finally {
     await broker.stop();
   }
+}
+
+/**
+ * The whole topic, read from its leaders. A leadership move during the read (the preferred
+ * leader coming back) fails it with NOT_LEADER_OR_FOLLOWER: it settles and reads again.
+ */
+async function readBack(bootstrapServers: string, admin: Parameters<typeof settle>[0], nodes: number): Promise<Array<{ partition: number; offset: number; value: string }>> {
+  let lastError: unknown = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const records = await readTopicWithKafkajs(bootstrapServers, TOPIC, { timeoutMs: 30_000, maxFetches: 100_000 });
+      return records.map((record) => ({ partition: record.partition, offset: Number(record.offset), value: record.value?.toString() ?? '' }));
+    } catch (error) {
+      lastError = error;
+      await settle(admin, nodes);
+    }
+  }
+  throw lastError;
 }
 
 /** Every partition has a leader and a full ISR (bounded). */
