@@ -48,18 +48,9 @@ import { NodeDurability } from './node-durability.js';
 import { PartitionReplica, replicaKey } from './partition-replica.js';
 import type { ReplicaHost } from './metadata-publisher.js';
 import { NodeLinks, type NodeLinkInit, type PeerLink } from './node-links.js';
-import { ReplicaFetchers, type FetchedOutcome } from './replica-fetcher.js';
-import { acceptReplicaFetch, fillReplicaRecords } from './replica-fetch-serving.js';
+import { NodeReplication } from './node-replication.js';
 import { offsetsForLeaderEpoch } from './leader-epoch-queries.js';
-import {
-  readReplicaFetch,
-  readReplicaFetchResponse,
-  replicaFetchResponseFieldBytes,
-  writeReplicaFetch,
-  writeReplicaFetchResponse,
-  type ReplicaFetchPartitionResult,
-  type ReplicaFetchRequest,
-} from './replica-protocol.js';
+import { readReplicaFetch, readReplicaFetchResponse } from './replica-protocol.js';
 import type { CompletedAck, PartitionRecordState } from '../replication/partition-state.js';
 import { readHighWatermarks, writeHighWatermarks } from '../storage/high-watermark-checkpoint.js';
 import { partitionName } from '../storage/checkpoint-file.js';
@@ -120,18 +111,8 @@ const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 /** How often leaders' replication states tick (ISR shrink, acks=all timeouts). */
 const REPLICATION_TICK_INTERVAL_MS = 50;
 const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 10_000;
-/** replica.fetch.wait.max.ms (Kafka's default). */
-const REPLICA_FETCH_WAIT_MAX_MS = 500;
-/** replica.fetch.response.max.bytes, capped by what one link ring message carries. */
-const REPLICA_FETCH_RESPONSE_MAX_BYTES = 4 * 1024 * 1024;
-/** replica.fetch.max.bytes: per partition (Kafka's default). */
-const REPLICA_FETCH_PARTITION_MAX_BYTES = 1024 * 1024;
 /** How often built producer states expire idle producers and are snapshotted. */
 const PRODUCER_SNAPSHOT_INTERVAL_MS = 30_000;
-/** After an error answer (Kafka waits 1 s; leadership moves take milliseconds on one host). */
-const REPLICA_FETCH_BACKOFF_MS = 50;
-/** A follower fetch unanswered this long past its wait is sent again. */
-const REPLICA_FETCH_LOST_MS = 1000;
 /** Ring messages handled before the node lets its event loop run (fsync completions, timers). */
 const MAX_MESSAGES_PER_DRAIN = 256;
 
@@ -146,13 +127,6 @@ interface PendingProduce {
   done: boolean;
 }
 
-interface ParkedReplicaFetch extends ParkedFetch<ReplicaFetchRequest> {
-  sourceId: number;
-  results: ReplicaFetchPartitionResult[];
-  /** Per partition: the leader epoch it was accepted in, or -1 when its answer is final. */
-  acceptedEpochs: number[];
-}
-
 export class BrokerNode implements ReplicaHost {
   readonly nodeId: number;
   private readonly links: NodeLinks;
@@ -160,17 +134,12 @@ export class BrokerNode implements ReplicaHost {
   private readonly logs: LogManager;
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly purgatory = new FetchPurgatory();
-  /** Follower fetches with nothing new to read yet, woken by appends (a long poll). */
-  private readonly replicaPurgatory = new FetchPurgatory<ReplicaFetchRequest, ParkedReplicaFetch>();
-  private readonly fetchers: ReplicaFetchers;
-  /** Followers whose log is being truncated; they sit out fetches until it is done. */
-  private readonly truncating = new Set<PartitionReplica>();
+  /** Follower fetches served as leader, fetch sessions run as follower. */
+  private readonly replication: NodeReplication;
   private readonly groups: GroupCoordinators;
   /** acks=all appends waiting, by ack id (PartitionState completes them with an error code). */
   private readonly pendingAcks = new Map<number, (errorCode: number) => void>();
   private nextAckId = 1;
-  /** Leaders appended to in this drain: their parked follower fetches wake after it. */
-  private readonly appendedThisDrain = new Set<PartitionReplica>();
   /** High watermarks checkpointed before this start, by partition name. */
   private readonly checkpointedHighWatermarks: Map<string, number>;
   private highWatermarksDirty = false;
@@ -235,16 +204,15 @@ export class BrokerNode implements ReplicaHost {
       logger: options.logger,
       onDurable: (replica) => this.onLocalLogChanged(replica),
     });
-    this.fetchers = new ReplicaFetchers(
-      {
-        nodeId: options.nodeId,
-        nowMs: () => options.clock.nowMs(),
-        sendFetch: (leaderId, request) => this.links.send(leaderId, (ring) => writeReplicaFetch(ring, request)),
-        applyFetched: (replica, result) => this.applyFetched(replica, result),
-        isTruncating: (replica) => this.truncating.has(replica),
-      },
-      { maxWaitMs: REPLICA_FETCH_WAIT_MAX_MS, maxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES, backoffMs: REPLICA_FETCH_BACKOFF_MS, lostFetchMs: REPLICA_FETCH_LOST_MS },
-    );
+    this.replication = new NodeReplication({
+      nodeId: options.nodeId,
+      clock: options.clock,
+      logger: options.logger,
+      links: this.links,
+      durability: this.durability,
+      replicas: this.replicas,
+      processReady: (replica) => this.processReady(replica),
+    });
     this.lastMaintenanceMs = this.lastHighWatermarkCheckpointMs = options.clock.nowMs();
   }
 
@@ -297,7 +265,7 @@ export class BrokerNode implements ReplicaHost {
         this.draining = false;
       }
       this.durability.flushAfterDrain();
-      this.wakeFollowerFetches();
+      this.replication.wakeAfterDrain();
       if (!this.running) break;
       if (this.links.isEmpty) await this.links.waitForAny();
       else await yieldToEventLoop();
@@ -307,10 +275,10 @@ export class BrokerNode implements ReplicaHost {
   private readonly handleMessage = (sourceId: number, bytes: Buffer, offset: number, length: number): void => {
     const kind = messageKind(bytes, offset);
     if (sourceId !== FRONT_SOURCE_ID) {
-      if (kind === MessageKind.REPLICA_FETCH) this.handleReplicaFetch(sourceId, readReplicaFetch(bytes, offset));
+      if (kind === MessageKind.REPLICA_FETCH) this.replication.handleFetch(sourceId, readReplicaFetch(bytes, offset));
       else if (kind === MessageKind.REPLICA_FETCH_RESPONSE) {
         const { fetchId, results } = readReplicaFetchResponse(bytes, offset);
-        this.fetchers.onResponse(sourceId, fetchId, results);
+        this.replication.handleResponse(sourceId, fetchId, results);
       } else throw new Error(`node ${this.nodeId}: unknown message kind ${kind} from node ${sourceId}`);
       return;
     }
@@ -450,7 +418,7 @@ export class BrokerNode implements ReplicaHost {
       if (producer !== null || replica.producers.isBuilt) replica.producers.onAppended(records, true);
       this.durability.recordAppend(replica, records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, journaled);
       this.onLocalLogChanged(replica);
-      this.appendedThisDrain.add(replica);
+      this.replication.appended(replica);
       const result = { errorCode: ErrorCode.NONE, baseOffset: appended.baseOffset, logAppendTimeMs: appended.logAppendTimeMs, logStartOffset: replica.log.logStartOffset, errorMessage: '' };
       return { result, lastOffset: appended.lastOffset };
     } catch (error) {
@@ -571,145 +539,19 @@ export class BrokerNode implements ReplicaHost {
   /** Parked fetches of a partition whose role or log changed answer now (`force`) or when they can. */
   private wakeParked(replica: PartitionReplica, force: boolean): void {
     for (const parked of this.purgatory.watching(replica.topic, replica.partition)) this.tryCompleteParked(parked, force);
-    for (const parked of this.replicaPurgatory.watching(replica.topic, replica.partition)) this.tryAnswerReplicaFetch(parked, force);
-  }
-
-  // ---- replication: the leader's side -----------------------------------------------------
-
-  private handleReplicaFetch(sourceId: number, request: ReplicaFetchRequest): void {
-    if (sourceId !== request.replicaId) return;
-    const nowMs = this.options.clock.nowMs();
-    const results: ReplicaFetchPartitionResult[] = [];
-    const acceptedEpochs: number[] = [];
-    for (const partition of request.partitions) {
-      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      const { result, served } = acceptReplicaFetch(replica, request.replicaId, partition, nowMs);
-      results.push(result);
-      acceptedEpochs.push(served ? replica!.leaderEpoch : -1);
-      if (served) this.processReady(replica!);
-    }
-    const parked: ParkedReplicaFetch = { request, deadlineMs: nowMs + request.maxWaitMs, done: false, sourceId, results, acceptedEpochs };
-    const finalAnswer = acceptedEpochs.some((epoch) => epoch < 0);
-    if (!this.fillReplicaFetch(parked) && !finalAnswer && request.maxWaitMs > 0 && !this.replicaPurgatory.isFull) {
-      this.replicaPurgatory.park(request, nowMs, { sourceId, results, acceptedEpochs });
-      return;
-    }
-    this.answerReplicaFetch(parked);
-  }
-
-  /** Reads records for the accepted partitions; true when any were found (or leadership moved). */
-  private fillReplicaFetch(parked: ParkedReplicaFetch): boolean {
-    const { request, results, acceptedEpochs } = parked;
-    const roomBytes = Math.min(request.maxBytes, this.links.maxMessageBytes(parked.sourceId) - replicaFetchResponseFieldBytes(results));
-    let bytes = 0;
-    let changed = false;
-    for (let index = 0; index < results.length; index++) {
-      const epoch = acceptedEpochs[index]!;
-      if (epoch < 0) continue;
-      const partition = request.partitions[index]!;
-      const replica = this.replicas.get(replicaKey(partition.topic, partition.partition));
-      const maxBytes = Math.min(REPLICA_FETCH_PARTITION_MAX_BYTES, roomBytes - bytes);
-      if (!fillReplicaRecords(replica, epoch, partition, results[index]!, maxBytes, bytes === 0)) changed = true;
-      bytes += results[index]!.records.length;
-    }
-    if (bytes > roomBytes) {
-      // Only a first batch larger than a link message: left for the next fetch (cannot happen
-      // within message.max.bytes, which config checks against the ring limits).
-      for (const result of results) result.records = EMPTY;
-      return true;
-    }
-    return bytes > 0 || changed;
-  }
-
-  private tryAnswerReplicaFetch(parked: ParkedReplicaFetch, expired: boolean): void {
-    if (parked.done) return;
-    if (!this.fillReplicaFetch(parked) && !expired) return;
-    this.replicaPurgatory.remove(parked);
-    this.answerReplicaFetch(parked);
-  }
-
-  private answerReplicaFetch(parked: ParkedReplicaFetch): void {
-    this.links.send(parked.sourceId, (ring) => writeReplicaFetchResponse(ring, parked.request.fetchId, parked.results));
+    this.replication.wake(replica, force);
   }
 
   /** A leader append outside the produce path (group coordinator records): followers fetch it now or after the drain. */
   private leaderAppended(replica: PartitionReplica): void {
-    this.appendedThisDrain.add(replica);
+    this.replication.appended(replica);
     this.onLocalLogChanged(replica);
-    if (!this.draining) this.wakeFollowerFetches();
-  }
-
-  /** After a drain: the leaders appended to answer their parked follower fetches. */
-  private wakeFollowerFetches(): void {
-    if (this.appendedThisDrain.size === 0) return;
-    for (const replica of this.appendedThisDrain) {
-      for (const parked of this.replicaPurgatory.watching(replica.topic, replica.partition)) this.tryAnswerReplicaFetch(parked, false);
-    }
-    this.appendedThisDrain.clear();
-  }
-
-  // ---- replication: the follower's side ---------------------------------------------------
-
-  /** One partition of a leader's answer to this node's fetch (see ReplicaFetchers). */
-  private applyFetched(replica: PartitionReplica, result: ReplicaFetchPartitionResult): FetchedOutcome {
-    if (result.errorCode !== ErrorCode.NONE) {
-      this.options.logger.debug('follower fetch answered with an error', { topic: replica.topic, partition: replica.partition, code: result.errorCode });
-      return { pending: null, backoff: true };
-    }
-    const log = replica.log;
-    if (result.divergingEndOffset >= 0) return this.truncateDiverged(replica, result);
-    let pending: Promise<void> | null = null;
-    if (result.records.length > 0) {
-      try {
-        const appended = log.appendAsFollower(result.records);
-        if (appended.sizeBytes > 0) {
-          replica.producers.onAppended(result.records, false);
-          this.durability.recordAppend(replica, result.records, { from: appended.baseOffset, to: appended.lastOffset + 1 }, false);
-          if (replica.waitsForFsync) pending = log.whenDurable(appended.lastOffset);
-        }
-      } catch (error) {
-        if (!(error instanceof KafkaError)) throw error;
-        this.options.logger.warn('follower append refused', { topic: replica.topic, partition: replica.partition, code: error.code, reason: error.message });
-        return { pending: null, backoff: true };
-      }
-    }
-    replica.syncLocalLog();
-    replica.state.onLeaderHighWatermark(result.highWatermark, log.logEndOffset);
-    this.processReady(replica);
-    return { pending, backoff: false };
-  }
-
-  /** KIP-320: the follower's log diverged from the leader's; it truncates before fetching again. */
-  private truncateDiverged(replica: PartitionReplica, result: ReplicaFetchPartitionResult): FetchedOutcome {
-    const log = replica.log;
-    const offset = log.leaderEpochs.followerTruncationOffset({ epoch: result.divergingEpoch, endOffset: result.divergingEndOffset }, log.logEndOffset);
-    if (offset < replica.highWatermark) {
-      this.options.logger.error('a diverged follower would truncate below its high watermark; it stops fetching this partition', { topic: replica.topic, partition: replica.partition, offset, highWatermark: replica.highWatermark });
-      return { pending: null, backoff: true };
-    }
-    this.options.logger.info('truncating a diverged follower log', { topic: replica.topic, partition: replica.partition, from: log.logEndOffset, to: offset, leaderEpoch: result.divergingEpoch });
-    this.truncating.add(replica);
-    const pending = this.durability.truncateLog(replica, offset).then(
-      () => {
-        replica.state.onTruncated(log.logEndOffset);
-        replica.producers.truncated(log.logEndOffset);
-        this.truncating.delete(replica);
-      },
-      (error: unknown) => {
-        this.truncating.delete(replica);
-        throw error;
-      },
-    );
-    return { pending, backoff: false };
+    if (!this.draining) this.replication.wakeAfterDrain();
   }
 
   /** A peer restarted: its links are new, and what was in flight to or from it is gone. */
   replacePeerLink(link: PeerLink): void {
-    this.links.replacePeer(link);
-    for (const parked of this.replicaPurgatory.drainAll()) {
-      if (parked.sourceId !== link.peerId) this.replicaPurgatory.park(parked.request, this.options.clock.nowMs(), { sourceId: parked.sourceId, results: parked.results, acceptedEpochs: parked.acceptedEpochs });
-    }
-    this.fetchers.linkRenewed(link.peerId);
+    this.replication.replacePeerLink(link);
   }
 
   // ---- control ----------------------------------------------------------------------------
@@ -793,11 +635,11 @@ export class BrokerNode implements ReplicaHost {
     const change = replica.state.applyPartitionRecord(record, this.options.clock.nowMs(), replica.localPosition());
     if (change === 'becameLeader') {
       replica.log.startLeaderEpoch(record.leaderEpoch);
-      this.fetchers.unfollow(replica);
+      this.replication.unfollow(replica);
       if (topic === CONSUMER_OFFSETS_TOPIC) await this.groups.host(replica, assignment.partitionCount);
     } else if (change === 'becameFollower') {
       if (topic === CONSUMER_OFFSETS_TOPIC) this.groups.release(partition);
-      this.fetchers.follow(replica, record.leader);
+      this.replication.follow(replica, record.leader);
     }
     this.processReady(replica);
     if (change !== 'unchanged') this.wakeParked(replica, change !== 'updated');
@@ -816,7 +658,7 @@ export class BrokerNode implements ReplicaHost {
       replica.state.stop();
       if (!deleteData) this.snapshotProducers(replica);
       this.processReady(replica);
-      this.fetchers.unfollow(replica);
+      this.replication.unfollow(replica);
       this.wakeParked(replica, true);
     }
     for (const parked of this.purgatory.watching(topic, partition)) this.tryCompleteParked(parked, true);
@@ -920,8 +762,7 @@ export class BrokerNode implements ReplicaHost {
   async tick(): Promise<void> {
     const nowMs = this.options.clock.nowMs();
     for (const parked of this.purgatory.expired(nowMs)) this.tryCompleteParked(parked, true);
-    for (const parked of this.replicaPurgatory.expired(nowMs)) this.tryAnswerReplicaFetch(parked, true);
-    this.fetchers.tick(nowMs);
+    this.replication.tick(nowMs);
     if (nowMs - this.lastReplicationTickMs >= REPLICATION_TICK_INTERVAL_MS) {
       this.lastReplicationTickMs = nowMs;
       for (const replica of this.replicas.values()) {
@@ -1002,7 +843,7 @@ export class BrokerNode implements ReplicaHost {
       const { results } = this.readFetch(parked.request);
       this.complete((ring) => writeFetchCompletion(ring, parked.request.requestId, results));
     }
-    this.replicaPurgatory.drainAll();
+    this.replication.dropParked();
     for (const replica of this.replicas.values()) this.snapshotProducers(replica);
     this.highWatermarksDirty = true;
     this.checkpointHighWatermarks(this.options.clock.nowMs());
