@@ -1,6 +1,6 @@
 /**
  * The client against the real broker (`startBroker`, three nodes, each with its own port on
- * 127.0.0.1). Replication factor 1: the broker does not replicate yet.
+ * 127.0.0.1), with topics at replication factor 1 (the replicated path has its own tests).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
