@@ -461,6 +461,29 @@ export class PartitionLog {
   }
 
   /**
+   * Kafka's truncateFullyAndStartAt: every record goes and the log starts again, empty, at
+   * `offset` (a follower whose fetch offset fell below its leader's log start: all it holds is
+   * older than anything the leader still has). The leader-epoch cache empties with it; the
+   * first batches fetched fill it again. Waits for a running flush first.
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    await this.groupCommit.idle();
+    this.checkWritable();
+    if (!(Number.isSafeInteger(offset) && offset >= this.logEndOffset)) {
+      throw new InvariantError(`${this.directory}: a full truncation starts at or past the log end ${this.logEndOffset}, not at ${offset}`);
+    }
+    try {
+      for (const segment of this.segments.splice(0)) segment.delete();
+      this.segments.push(LogSegment.create(this.directory, offset, this.segmentOptions));
+    } catch (error) {
+      throw this.logDir.classify(error, `full truncation of ${this.directory}`);
+    }
+    this.startOffset = offset;
+    this.durability.markFlushed(offset);
+    this.epochs.truncateFromEnd(0);
+  }
+
+  /**
    * DeleteRecords: moves the log start offset forward to `offset` (at most the log end offset)
    * and deletes the segments wholly below it. Returns the new log start offset.
    */

@@ -184,6 +184,7 @@ export class NodeReplication {
 
   /** One partition of a leader's answer to this node's fetch (see ReplicaFetchers). */
   private applyFetched(replica: PartitionReplica, result: ReplicaFetchPartitionResult): FetchedOutcome {
+    if (result.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && result.logStartOffset > replica.log.logEndOffset) return this.startOverAt(replica, result.logStartOffset);
     if (result.errorCode !== ErrorCode.NONE) {
       this.host.logger.debug('follower fetch answered with an error', { topic: replica.topic, partition: replica.partition, code: result.errorCode });
       return { pending: null, backoff: true };
@@ -208,6 +209,31 @@ export class NodeReplication {
     replica.syncLocalLog();
     replica.state.onLeaderHighWatermark(result.highWatermark, log.logEndOffset);
     this.host.processReady(replica);
+    return { pending, backoff: false };
+  }
+
+  /**
+   * The leader's log starts past this follower's log end (retention or DeleteRecords ran while
+   * it was away): what it holds is older than anything the leader has, so the log empties and
+   * starts again at the leader's log start (Kafka's truncateFullyAndStartAt), and the journal is
+   * cut so a restart never replays what went.
+   */
+  private startOverAt(replica: PartitionReplica, leaderLogStartOffset: number): FetchedOutcome {
+    const log = replica.log;
+    this.host.logger.info('follower log starts over at its leader\'s log start', { topic: replica.topic, partition: replica.partition, from: log.logEndOffset, to: leaderLogStartOffset });
+    this.truncating.add(replica);
+    const pending = log.truncateFullyAndStartAt(leaderLogStartOffset).then(
+      async () => {
+        await this.host.durability.forceJournalCheckpoint();
+        replica.state.onTruncated(log.logEndOffset);
+        replica.producers.truncated(log.logEndOffset);
+        this.truncating.delete(replica);
+      },
+      (error: unknown) => {
+        this.truncating.delete(replica);
+        throw error;
+      },
+    );
     return { pending, backoff: false };
   }
 

@@ -101,9 +101,9 @@ export async function fetchPartition(connection: RawConnection, topic: string, p
 }
 
 /** Every record of `topic`-0 from offset 0 up to the high watermark, as the leader serves them. */
-export async function readAll(connection: RawConnection, topic: string): Promise<Array<{ offset: number; key: string; value: string | null }>> {
+export async function readAll(connection: RawConnection, topic: string, fromOffset = 0n): Promise<Array<{ offset: number; key: string; value: string | null }>> {
   const records: Array<{ offset: number; key: string; value: string | null }> = [];
-  let offset = 0n;
+  let offset = fromOffset;
   for (let round = 0; round < 1000; round++) {
     const fetched = await fetchPartition(connection, topic, 0, offset);
     assert.equal(fetched.errorCode, ErrorCode.NONE);

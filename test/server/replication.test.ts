@@ -92,10 +92,10 @@ function openNode(nodeId: number): Promise<RawConnection> {
 }
 
 /** Every value of the partition up to its high watermark, read from the leader. */
-async function valuesOf(topic: string, leaderId: number): Promise<string[]> {
+async function valuesOf(topic: string, leaderId: number, fromOffset = 0n): Promise<string[]> {
   const connection = await openNode(leaderId);
   try {
-    return (await readAll(connection, topic)).map((record) => record.value ?? '');
+    return (await readAll(connection, topic, fromOffset)).map((record) => record.value ?? '');
   } finally {
     connection.close();
   }
@@ -244,4 +244,35 @@ test('a leader cut off from the others acknowledges no acks=all write; the major
   const values = await valuesOf('cut', (await metadata('cut')).leaderId);
   assert.deepEqual(values, ['before-0', 'before-1', 'majority-0', 'majority-1'], 'acknowledged acks=all writes kept; what the cut-off leader took alone is gone');
   connection.close();
+});
+
+test('a follower whose log end fell below its leader\'s log start (DeleteRecords while it was down) starts over there and rejoins the ISR', { timeout: 60_000 }, async () => {
+  await createReplicated('start-over', 2);
+  const created = await until('a full ISR', async () => {
+    const partition = await metadata('start-over');
+    return partition.leaderId >= 0 && partition.isrNodes.length === 3 ? partition : null;
+  });
+  const follower = created.replicaNodes.find((node) => node !== created.leaderId)!;
+  const leader = await openNode(created.leaderId);
+  assert.equal((await produce(leader, 'start-over', 0, keyedBatch(5, 'early'), -1)).errorCode, ErrorCode.NONE);
+  await broker.nodes.kill(follower);
+  await until('the killed follower out of the ISR', async () => ((await metadata('start-over')).isrNodes.includes(follower) ? null : true));
+  for (let round = 0; round < 4; round++) assert.equal((await produce(leader, 'start-over', 0, keyedBatch(5, `late-${round}`), -1)).errorCode, ErrorCode.NONE);
+  const deleted = await leader.request<{ topics: Array<{ partitions: Array<{ errorCode: number; lowWatermark: bigint }> }> }>(ApiKey.DeleteRecords, 1, {
+    topics: [{ name: 'start-over', partitions: [{ partitionIndex: 0, offset: 15n }] }],
+    timeoutMs: 5000,
+  });
+  assert.deepEqual([deleted.topics[0]!.partitions[0]!.errorCode, deleted.topics[0]!.partitions[0]!.lowWatermark], [ErrorCode.NONE, 15n]);
+  leader.close();
+  await broker.nodes.restart(follower);
+  await until('the follower back in the ISR', async () => ((await metadata('start-over')).isrNodes.includes(follower) ? true : null));
+  // It holds the leader's records from 15 on: killing the leader, whoever leads next has them.
+  await broker.nodes.kill(created.leaderId);
+  const next = await until('a new leader', async () => {
+    const partition = await metadata('start-over');
+    return partition.leaderId >= 0 && partition.leaderId !== created.leaderId ? partition : null;
+  });
+  const values = await valuesOf('start-over', next.leaderId, 15n);
+  assert.deepEqual(values, ['late-2-0', 'late-2-1', 'late-2-2', 'late-2-3', 'late-2-4', 'late-3-0', 'late-3-1', 'late-3-2', 'late-3-3', 'late-3-4']);
+  await broker.nodes.restart(created.leaderId);
 });
