@@ -110,6 +110,8 @@ interface PendingIsrChange extends AlterPartitionProposal {
   readonly addedReplica: number | null;
 }
 
+const NOTHING_READY: PartitionReady = Object.freeze({ completedAcks: Object.freeze([]) as unknown as CompletedAck[], alterPartition: null, highWatermarkMoved: false });
+
 export class PartitionState {
   readonly topic: string;
   readonly partition: number;
@@ -466,6 +468,8 @@ export class PartitionState {
   // ---- effects ------------------------------------------------------------------------
 
   takeReady(): PartitionReady {
+    // The common case on the append path (nothing happened): no allocation.
+    if (this.completed.length === 0 && this.alterToSend === null && !this.highWatermarkMoved) return NOTHING_READY;
     const ready: PartitionReady = { completedAcks: this.completed, alterPartition: this.alterToSend, highWatermarkMoved: this.highWatermarkMoved };
     this.completed = [];
     this.alterToSend = null;

@@ -221,20 +221,10 @@ export class NodeReplication {
   private startOverAt(replica: PartitionReplica, leaderLogStartOffset: number): FetchedOutcome {
     const log = replica.log;
     this.host.logger.info('follower log starts over at its leader\'s log start', { topic: replica.topic, partition: replica.partition, from: log.logEndOffset, to: leaderLogStartOffset });
-    this.truncating.add(replica);
-    const pending = log.truncateFullyAndStartAt(leaderLogStartOffset).then(
-      async () => {
-        await this.host.durability.forceJournalCheckpoint();
-        replica.state.onTruncated(log.logEndOffset);
-        replica.producers.truncated(log.logEndOffset);
-        this.truncating.delete(replica);
-      },
-      (error: unknown) => {
-        this.truncating.delete(replica);
-        throw error;
-      },
-    );
-    return { pending, backoff: false };
+    return this.truncate(replica, async () => {
+      await log.truncateFullyAndStartAt(leaderLogStartOffset);
+      await this.host.durability.forceJournalCheckpoint();
+    });
   }
 
   /** KIP-320: the follower's log diverged from the leader's; it truncates before fetching again. */
@@ -246,11 +236,16 @@ export class NodeReplication {
       return { pending: null, backoff: true };
     }
     this.host.logger.info('truncating a diverged follower log', { topic: replica.topic, partition: replica.partition, from: log.logEndOffset, to: offset, leaderEpoch: result.divergingEpoch });
+    return this.truncate(replica, () => this.host.durability.truncateLog(replica, offset));
+  }
+
+  /** Runs a truncation of `replica`'s log (no fetches meanwhile), then tells its states the new log end. */
+  private truncate(replica: PartitionReplica, work: () => Promise<void>): FetchedOutcome {
     this.truncating.add(replica);
-    const pending = this.host.durability.truncateLog(replica, offset).then(
+    const pending = work().then(
       () => {
-        replica.state.onTruncated(log.logEndOffset);
-        replica.producers.truncated(log.logEndOffset);
+        replica.state.onTruncated(replica.log.logEndOffset);
+        replica.producers.truncated(replica.log.logEndOffset);
         this.truncating.delete(replica);
       },
       (error: unknown) => {

@@ -117,3 +117,73 @@ export async function readAll(connection: RawConnection, topic: string, fromOffs
   }
   return records;
 }
+
+/** Polls `probe` every 20 ms until it answers non-null (bounded in count and time). */
+export async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A connection to node `nodeId`'s listener. */
+export function openNode(broker: BrokerHandle, nodeId: number): Promise<RawConnection> {
+  const node = broker.nodes.find((entry) => entry.nodeId === nodeId)!;
+  return RawConnection.open(node.host, node.port);
+}
+
+/** A connection to the first node that accepts one (a killed node refuses). */
+export async function anyNode(broker: BrokerHandle): Promise<RawConnection> {
+  for (const node of broker.nodes) {
+    try {
+      return await RawConnection.open(node.host, node.port);
+    } catch {
+      // killed: try the next
+    }
+  }
+  throw new Error('no node accepts connections');
+}
+
+export interface ReplicatedPartition {
+  partitionIndex: number;
+  leaderId: number;
+  leaderEpoch: number;
+  replicaNodes: number[];
+  isrNodes: number[];
+  errorCode: number;
+}
+
+/** Metadata v8 of `topic`'s partition 0 (leader, epoch, replicas, ISR), from any live node. */
+export async function replicatedPartition(broker: BrokerHandle, topic: string): Promise<ReplicatedPartition> {
+  const connection = await anyNode(broker);
+  try {
+    const response = await connection.request<{ topics: Array<{ partitions: ReplicatedPartition[] }> }>(ApiKey.Metadata, 8, {
+      topics: [{ name: topic }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    return response.topics[0]!.partitions[0]!;
+  } finally {
+    connection.close();
+  }
+}
+
+/** Creates a 1-partition topic at replication factor 3 with this min.insync.replicas. */
+export async function createReplicatedTopic(broker: BrokerHandle, topic: string, minInsyncReplicas: number): Promise<void> {
+  const connection = await anyNode(broker);
+  try {
+    const response = await connection.request<{ topics: Array<{ errorCode: number; errorMessage: string | null }> }>(ApiKey.CreateTopics, 4, {
+      topics: [{ name: topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    assert.equal(response.topics[0]!.errorCode, ErrorCode.NONE, response.topics[0]!.errorMessage ?? '');
+  } finally {
+    connection.close();
+  }
+}

@@ -11,7 +11,7 @@ import { startBroker, type BrokerHandle } from '../../src/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { ApiKey } from '../../src/protocol/schema/index.js';
 import { RawConnection } from '../helpers/raw-client.js';
-import { fetchBody, keyedBatch, produce, type FetchPartitionResponse } from './broker-fixtures.js';
+import { anyNode as anyLiveNode, createReplicatedTopic, fetchBody, keyedBatch, openNode as openNodeOf, produce, replicatedPartition, until, type FetchPartitionResponse } from './broker-fixtures.js';
 
 const topic = 'epochs';
 const recordsPerBatch = 5;
@@ -26,33 +26,13 @@ after(async () => {
   await broker?.stop();
 });
 
-interface ReplicatedPartition {
-  partitionIndex: number;
-  leaderId: number;
-  leaderEpoch: number;
-  replicaNodes: number[];
-  isrNodes: number[];
-}
-
 /** [errorCode, leaderEpoch, endOffset] of one partition's OffsetForLeaderEpoch answer. */
 type EpochAnswer = [number, number, bigint];
 
-function openNode(nodeId: number): Promise<RawConnection> {
-  const node = broker.nodes.find((entry) => entry.nodeId === nodeId)!;
-  return RawConnection.open(node.host, node.port);
-}
-
-/** A connection to the first node that accepts one (a killed node refuses). */
-async function anyNode(): Promise<RawConnection> {
-  for (const node of broker.nodes) {
-    try {
-      return await RawConnection.open(node.host, node.port);
-    } catch {
-      // killed: try the next
-    }
-  }
-  throw new Error('no node accepts connections');
-}
+const openNode = (nodeId: number) => openNodeOf(broker, nodeId);
+const anyNode = () => anyLiveNode(broker);
+const metadata = () => replicatedPartition(broker, topic);
+const createReplicated = () => createReplicatedTopic(broker, topic, 2);
 
 async function withConnection<T>(open: Promise<RawConnection>, use: (connection: RawConnection) => Promise<T>): Promise<T> {
   const connection = await open;
@@ -61,40 +41,6 @@ async function withConnection<T>(open: Promise<RawConnection>, use: (connection:
   } finally {
     connection.close();
   }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; attempt < 10_000; attempt++) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function metadata(): Promise<ReplicatedPartition> {
-  return withConnection(anyNode(), async (connection) => {
-    const response = await connection.request<{ topics: Array<{ partitions: ReplicatedPartition[] }> }>(ApiKey.Metadata, 8, {
-      topics: [{ name: topic }],
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return response.topics[0]!.partitions[0]!;
-  });
-}
-
-async function createReplicated(): Promise<void> {
-  await withConnection(anyNode(), async (connection) => {
-    const response = await connection.request<{ topics: Array<{ errorCode: number; errorMessage: string | null }> }>(ApiKey.CreateTopics, 4, {
-      topics: [{ name: topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-    assert.equal(response.topics[0]!.errorCode, ErrorCode.NONE, response.topics[0]!.errorMessage ?? '');
-  });
 }
 
 async function offsetForLeaderEpoch(nodeId: number, leaderEpoch: number, currentLeaderEpoch: number, version = 4, topicName = topic): Promise<EpochAnswer> {

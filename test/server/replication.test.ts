@@ -11,7 +11,7 @@ import { ApiKey } from '../../src/protocol/schema/index.js';
 import { ClusterClient } from '../../src/client/cluster-client.js';
 import { GroupsAdmin } from '../../src/client/groups-admin.js';
 import { RawConnection } from '../helpers/raw-client.js';
-import { fetchPartition, keyedBatch, produce, readAll } from './broker-fixtures.js';
+import { createReplicatedTopic, fetchPartition, keyedBatch, openNode as openNodeOf, produce, readAll, replicatedPartition, until } from './broker-fixtures.js';
 
 let broker: BrokerHandle;
 /** Fencing within a second, preferred leaders restored every second. */
@@ -25,71 +25,9 @@ after(async () => {
   await broker?.stop();
 });
 
-interface ReplicatedPartition {
-  partitionIndex: number;
-  leaderId: number;
-  leaderEpoch: number;
-  replicaNodes: number[];
-  isrNodes: number[];
-  errorCode: number;
-}
-
-/** A connection to the first node that accepts one (killed nodes refuse). */
-async function anyNode(): Promise<RawConnection> {
-  for (const node of broker.nodes) {
-    try {
-      return await RawConnection.open(node.host, node.port);
-    } catch {
-      // killed: try the next
-    }
-  }
-  throw new Error('no node accepts connections');
-}
-
-async function metadata(topic: string): Promise<ReplicatedPartition> {
-  const connection = await anyNode();
-  try {
-    const response = await connection.request<{ topics: Array<{ partitions: ReplicatedPartition[] }> }>(ApiKey.Metadata, 8, {
-      topics: [{ name: topic }],
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
-    });
-    return response.topics[0]!.partitions[0]!;
-  } finally {
-    connection.close();
-  }
-}
-
-async function createReplicated(topic: string, minInsyncReplicas: number): Promise<void> {
-  const connection = await anyNode();
-  try {
-    const response = await connection.request<{ topics: Array<{ errorCode: number; errorMessage: string | null }> }>(ApiKey.CreateTopics, 4, {
-      topics: [{ name: topic, numPartitions: 1, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }] }],
-      timeoutMs: 5000,
-      validateOnly: false,
-    });
-    assert.equal(response.topics[0]!.errorCode, ErrorCode.NONE, response.topics[0]!.errorMessage ?? '');
-  } finally {
-    connection.close();
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; attempt < 10_000; attempt++) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function openNode(nodeId: number): Promise<RawConnection> {
-  const node = broker.nodes.find((entry) => entry.nodeId === nodeId)!;
-  return RawConnection.open(node.host, node.port);
-}
+const metadata = (topic: string) => replicatedPartition(broker, topic);
+const createReplicated = (topic: string, minInsyncReplicas: number) => createReplicatedTopic(broker, topic, minInsyncReplicas);
+const openNode = (nodeId: number) => openNodeOf(broker, nodeId);
 
 /** Every value of the partition up to its high watermark, read from the leader. */
 async function valuesOf(topic: string, leaderId: number, fromOffset = 0n): Promise<string[]> {
